@@ -1,0 +1,20 @@
+import type { Migration, MigrationProvider } from "kysely/migration";
+import * as m0001 from "./0001-tenancy.js";
+
+/**
+ * Every migration, in order, listed explicitly (no directory scan: bundlers and `tsx` agree on an
+ * import list, not on a folder's contents). Names sort in the order they run; never rename one.
+ */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  "0001-tenancy": m0001,
+});
+
+/**
+ * The provider the Migrator reads.
+ *
+ * @example
+ * new Migrator({ db, provider: migrationProvider });
+ */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};
