@@ -1,0 +1,7 @@
+import { loadEnvOrExit } from "@maas/config";
+import { baseEnvSchema, depsFromEnv, runFunction } from "@maas/runtime";
+import { createPipeline } from "./app.js";
+
+// Parsed once at start: a bad env exits here, so the revision never becomes ready.
+const env = loadEnvOrExit(baseEnvSchema);
+await runFunction(createPipeline(depsFromEnv("pipeline", env)), env);
