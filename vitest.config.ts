@@ -9,7 +9,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["{functions,packages,events,scripts}/**/*.test.ts"],
+          include: ["{functions,packages,events,scripts}/**/*.test.ts", "tests/manifests/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.int.test.ts"],
         },
       },
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["**/*.int.test.ts", "tests/**/*.test.ts"],
-          exclude: ["**/node_modules/**"],
+          exclude: ["**/node_modules/**", "tests/manifests/**"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -1,3 +1,5 @@
+import { isRetriable } from "./retriable.js";
+
 /**
  * An event could not be delivered. `retriable` tells the caller whether trying again can help
  * (network errors, timeouts, 5xx, 429) or not (other 4xx: the receiver refused the event itself).
@@ -13,8 +15,8 @@ export class DeliveryError extends Error {
     this.retriable = options.retriable;
   }
 
-  /** Knative's delivery retries 5xx, 408 and 429 (and network errors); other statuses are final. */
+  /** Knative's delivery rule (see `isRetriable`): one rule for every sender on the platform. */
   static isRetriableStatus(status: number): boolean {
-    return status >= 500 || status === 408 || status === 429;
+    return isRetriable(status);
   }
 }

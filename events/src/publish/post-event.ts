@@ -12,6 +12,13 @@ export interface PostEventOptions {
   fetch?: typeof fetch;
 }
 
+/** What the receiver answered; `headers` are lower-cased. */
+export interface PostEventResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /**
  * POSTs one event to a URL, binary mode by default. Never throws on an HTTP status (the caller decides
  * what a 4xx/5xx means); throws DeliveryError (retriable) on network errors and timeouts.
@@ -23,7 +30,7 @@ export async function postEvent(
   url: string,
   event: MaasEvent,
   opts: PostEventOptions = {},
-): Promise<{ status: number; body: string }> {
+): Promise<PostEventResult> {
   const encoded = opts.mode === "structured" ? encodeHttpStructured(event) : encodeHttpBinary(event);
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -34,7 +41,8 @@ export async function postEvent(
       body: encoded.body,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return { status: res.status, body: await res.text() };
+    // Headers are kept for Retry-After and Knative reply events.
+    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
     const reason = timedOut ? `timed out after ${timeoutMs} ms` : (err as Error).message;

@@ -34,7 +34,7 @@ describe("postEvent / HttpPublisher (local HTTP sink)", () => {
   it("POSTs binary mode by default, and the receiver decodes the same event", async () => {
     const ev = sampleTenantCreated();
     const res = await postEvent(url, ev, { headers: { authorization: "Bearer t" } });
-    expect(res).toEqual({ status: 202, body: "ok" });
+    expect(res).toMatchObject({ status: 202, body: "ok", headers: { "content-length": "2" } });
     const last = got.at(-1)!;
     expect(last.headers["ce-id"]).toBe(ev.id);
     expect(last.headers.authorization).toBe("Bearer t");
