@@ -103,6 +103,117 @@ export interface OutboxTable {
   published_at: NullableTimestamp;
 }
 
+// ---- 0002-registry ----
+
+/** Lifecycle of an uploaded model version: the upload, then the pipeline's verdict. */
+export const MODEL_VERSION_STATUSES = ["uploading", "uploaded", "validating", "ready", "rejected"] as const;
+export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
+
+export const UPLOAD_STATUSES = ["active", "completed", "aborted", "expired"] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+export const DEPLOYMENT_STATUSES = ["pending", "ready", "failed", "deleting", "deleted"] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+export const MODEL_VARIANTS = ["fp32", "fp16", "int8"] as const;
+export type ModelVariant = (typeof MODEL_VARIANTS)[number];
+
+export const DEVICES = ["cpu", "gpu"] as const;
+export type Device = (typeof DEVICES)[number];
+
+/**
+ * A jsonb column holding a JSON array. Writes take the JSON text: node-postgres would send a JS
+ * array as a Postgres array literal (`{…}`), which jsonb rejects.
+ */
+export type JsonArrayColumn = ColumnType<unknown[], string | undefined, string>;
+/** A nullable jsonb column holding a JSON object. */
+export type NullableJsonObject = ColumnType<
+  JsonObject | null,
+  JsonObject | string | null | undefined,
+  JsonObject | string | null
+>;
+
+export interface ModelsTable {
+  /** `mdl_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  /** A DNS label, unique per tenant among models that are not deleted. */
+  name: string;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  /** Soft delete: set = gone for the tenant, the name is free again. */
+  deleted_at: NullableTimestamp;
+}
+
+export interface ModelVersionsTable {
+  /** `mver_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  /** 1, 2, 3 … per model. */
+  version: ColumnType<number, number, never>;
+  status: ColumnType<ModelVersionStatus, ModelVersionStatus | undefined, ModelVersionStatus>;
+  size_bytes: Int8;
+  /** Lower-case hex SHA-256 of the FP32 file as declared at upload create. */
+  sha256: string;
+  object_key: string;
+  /** Inputs and outputs extracted by the pipeline; null until validated. */
+  signature: NullableJsonObject;
+  /** Built variants (fp16, int8 …) with their size, accuracy and latency. */
+  variants: JsonArrayColumn;
+  rejection_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  rejection_code: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  ready_at: NullableTimestamp;
+}
+
+export interface UploadsTable {
+  /** `upl_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  version_id: ColumnType<string, string, never>;
+  status: ColumnType<UploadStatus, UploadStatus | undefined, UploadStatus>;
+  object_key: ColumnType<string, string, never>;
+  /** The object store's multipart upload id. */
+  s3_upload_id: ColumnType<string, string, never>;
+  size_bytes: ColumnType<bigint, bigint | number, never>;
+  sha256: ColumnType<string, string, never>;
+  part_size: ColumnType<bigint, bigint | number, never>;
+  part_count: ColumnType<number, number, never>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: CreatedAt;
+  completed_at: NullableTimestamp;
+}
+
+export interface DeploymentsTable {
+  /** `dep_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  version_id: string;
+  /** A DNS label of at most 40 characters (Knative derives longer names from it). */
+  name: ColumnType<string, string, never>;
+  variant: ColumnType<ModelVariant, ModelVariant | undefined, ModelVariant>;
+  device: ColumnType<Device, Device | undefined, Device>;
+  status: ColumnType<DeploymentStatus, DeploymentStatus | undefined, DeploymentStatus>;
+  min_scale: Generated<number>;
+  max_scale: Generated<number>;
+  target_concurrency: Generated<number>;
+  max_batch_size: Generated<number>;
+  url: ColumnType<string | null, string | null | undefined, string | null>;
+  failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface TenantStorageTable {
+  tenant_id: ColumnType<string, string, never>;
+  used_bytes: Int8WithDefault;
+  reserved_bytes: Int8WithDefault;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   quotas: QuotasTable;
@@ -110,10 +221,26 @@ export interface Database {
   members: MembersTable;
   audit_log: AuditLogTable;
   outbox: OutboxTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  uploads: UploadsTable;
+  deployments: DeploymentsTable;
+  tenant_storage: TenantStorageTable;
 }
 
 /** Tables that carry `tenant_id` and are filtered by row-level security (tenants filters on `id`). */
-export const TENANT_TABLES = ["quotas", "api_keys", "members", "audit_log", "outbox"] as const;
+export const TENANT_TABLES = [
+  "quotas",
+  "api_keys",
+  "members",
+  "audit_log",
+  "outbox",
+  "models",
+  "model_versions",
+  "uploads",
+  "deployments",
+  "tenant_storage",
+] as const;
 
 export type Tenant = Selectable<TenantsTable>;
 export type NewTenant = Insertable<TenantsTable>;
@@ -131,3 +258,19 @@ export type AuditEntry = Selectable<AuditLogTable>;
 export type NewAuditEntry = Insertable<AuditLogTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
+
+export type Model = Selectable<ModelsTable>;
+export type NewModel = Insertable<ModelsTable>;
+export type ModelUpdate = Updateable<ModelsTable>;
+export type ModelVersion = Selectable<ModelVersionsTable>;
+export type NewModelVersion = Insertable<ModelVersionsTable>;
+export type ModelVersionUpdate = Updateable<ModelVersionsTable>;
+export type Upload = Selectable<UploadsTable>;
+export type NewUpload = Insertable<UploadsTable>;
+export type UploadUpdate = Updateable<UploadsTable>;
+export type Deployment = Selectable<DeploymentsTable>;
+export type NewDeployment = Insertable<DeploymentsTable>;
+export type DeploymentUpdate = Updateable<DeploymentsTable>;
+export type TenantStorage = Selectable<TenantStorageTable>;
+export type NewTenantStorage = Insertable<TenantStorageTable>;
+export type TenantStorageUpdate = Updateable<TenantStorageTable>;

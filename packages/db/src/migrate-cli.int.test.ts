@@ -25,9 +25,11 @@ describe("pnpm migrate (on PostgreSQL from DATABASE_URL)", () => {
     expect(await runMigrateCli(["up"], env, io)).toBe(0);
     expect(lines).toEqual([
       expect.stringMatching(/applied 0001-tenancy$/),
+      expect.stringMatching(/applied 0002-registry$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0001-tenancy$/),
-      expect.stringMatching(/reverted 0001-tenancy$/),
-      expect.stringMatching(/applied 0001-tenancy$/),
+      expect.stringMatching(/^applied \d{4}-.*Z\s+0002-registry$/),
+      expect.stringMatching(/reverted 0002-registry$/),
+      expect.stringMatching(/applied 0002-registry$/),
     ]);
     expect(lines[0]).toContain(fresh.name);
     if (new URL(fresh.url).password)

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001-tenancy.js";
+import * as m0002 from "./0002-registry.js";
 
 /**
  * Every migration, in order, listed explicitly (no directory scan: bundlers and `tsx` agree on an
@@ -7,6 +8,7 @@ import * as m0001 from "./0001-tenancy.js";
  */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001-tenancy": m0001,
+  "0002-registry": m0002,
 });
 
 /**

@@ -3,7 +3,7 @@ import { AppError } from "@maas/errors";
 import { type Kysely, sql, type Transaction } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../create-db.js";
-import type { Database } from "../database.js";
+import type { Database, TENANT_TABLES } from "../database.js";
 import { newId } from "../ids.js";
 import { migrateDown, migrateToLatest, migrationStatus } from "../migrate.js";
 import { withSystem, withTenant } from "../scoped-transaction.js";
@@ -20,19 +20,35 @@ export interface Engine {
   open(): Promise<{ handle: DbHandle; dispose(): Promise<void> }>;
 }
 
-const TABLES = ["tenants", "quotas", "api_keys", "members", "audit_log", "outbox"] as const;
+/** Tables of 0001-tenancy (what is left after reverting the later migrations). */
+const TENANCY_TABLES = ["tenants", "quotas", "api_keys", "members", "audit_log", "outbox"] as const;
+/** Tables of 0002-registry. */
+const REGISTRY_TABLES = ["models", "model_versions", "uploads", "deployments", "tenant_storage"] as const;
+const TABLES = [...TENANCY_TABLES, ...REGISTRY_TABLES] as const;
 type Table = (typeof TABLES)[number];
 /** Tables whose tenant column is `tenant_id` (tenants uses `id`). */
-const TENANT_COLUMN_TABLES = ["quotas", "api_keys", "members", "audit_log", "outbox"] as const;
+const TENANT_COLUMN_TABLES = TABLES.filter(
+  (t): t is Exclude<Table, "tenants"> => t !== "tenants",
+) satisfies readonly (typeof TENANT_TABLES)[number][];
+/** Every migration, in order. */
+const MIGRATIONS = ["0001-tenancy", "0002-registry"];
 
 /** insufficient_privilege: a failed RLS WITH CHECK and a missing GRANT both raise it. */
 const INSUFFICIENT_PRIVILEGE = "42501";
+const FOREIGN_KEY_VIOLATION = "23503";
+const UNIQUE_VIOLATION = "23505";
+const CHECK_VIOLATION = "23514";
 
 class Rollback extends Error {}
 
 interface Seed {
   a: string;
   b: string;
+  /** A model and one of its versions per tenant. */
+  aModel: string;
+  aVersion: string;
+  bModel: string;
+  bVersion: string;
   /** A well-formed tenant id with no tenant and no rows. */
   nobody: string;
 }
@@ -235,6 +251,39 @@ export function describeTenantIsolation(engine: Engine): void {
               .execute(),
         ],
         [
+          "models",
+          (trx) =>
+            trx
+              .insertInto("models")
+              .values({ id: newId("mdl"), tenant_id: b, name: "forged" })
+              .execute(),
+        ],
+        [
+          "model_versions",
+          (trx) =>
+            trx
+              .insertInto("model_versions")
+              .values(versionValues(b, seed.bModel, 99))
+              .execute(),
+        ],
+        [
+          "uploads",
+          (trx) =>
+            trx
+              .insertInto("uploads")
+              .values(uploadValues(b, seed.bModel, seed.bVersion))
+              .execute(),
+        ],
+        [
+          "deployments",
+          (trx) =>
+            trx
+              .insertInto("deployments")
+              .values(deploymentValues(b, seed.bModel, seed.bVersion, "forged"))
+              .execute(),
+        ],
+        ["tenant_storage", (trx) => trx.insertInto("tenant_storage").values({ tenant_id: b }).execute()],
+        [
           "outbox (no tenant)",
           (trx) =>
             trx
@@ -248,6 +297,86 @@ export function describeTenantIsolation(engine: Engine): void {
       }
     });
 
+    it("a tenant's registry rows cannot reference another tenant's model or version", async () => {
+      // The composite foreign keys (tenant_id, model_id) → models (tenant_id, id): even knowing B's
+      // ids, A's rows can only point at A's own models and versions.
+      const attempts: [string, (trx: Transaction<Database>) => Promise<unknown>][] = [
+        [
+          "version of B's model",
+          (trx) =>
+            trx
+              .insertInto("model_versions")
+              .values(versionValues(seed.a, seed.bModel, 50))
+              .execute(),
+        ],
+        [
+          "upload of B's version",
+          (trx) =>
+            trx
+              .insertInto("uploads")
+              .values(uploadValues(seed.a, seed.aModel, seed.bVersion))
+              .execute(),
+        ],
+        [
+          "deployment of B's version",
+          (trx) =>
+            trx
+              .insertInto("deployments")
+              .values(deploymentValues(seed.a, seed.aModel, seed.bVersion, "stolen"))
+              .execute(),
+        ],
+      ];
+      for (const [name, attempt] of attempts) {
+        await expectPgError(withTenant(db, seed.a, attempt), FOREIGN_KEY_VIOLATION, name);
+      }
+    });
+
+    it("registry names are unique per tenant among live rows, and shared across tenants", async () => {
+      const [aModel] = await withTenant(db, seed.a, (trx) =>
+        trx.selectFrom("models").select("name").where("id", "=", seed.aModel).execute(),
+      );
+      expect(aModel?.name).toBeDefined();
+      const name = aModel?.name ?? "";
+      await expectPgError(
+        withTenant(db, seed.a, (trx) =>
+          trx
+            .insertInto("models")
+            .values({ id: newId("mdl"), tenant_id: seed.a, name })
+            .execute(),
+        ),
+        UNIQUE_VIOLATION,
+        "duplicate live model name",
+      );
+      await inRolledBack(db, seed.a, async (trx) => {
+        // Soft-deleting frees the name; B may use the same name at any time.
+        await trx
+          .updateTable("models")
+          .set({ deleted_at: new Date() })
+          .where("id", "=", seed.aModel)
+          .execute();
+        await trx
+          .insertInto("models")
+          .values({ id: newId("mdl"), tenant_id: seed.a, name })
+          .execute();
+      });
+      await inRolledBack(db, seed.b, async (trx) => {
+        await trx
+          .insertInto("models")
+          .values({ id: newId("mdl"), tenant_id: seed.b, name })
+          .execute();
+      });
+      await expectPgError(
+        withTenant(db, seed.a, (trx) =>
+          trx
+            .insertInto("models")
+            .values({ id: newId("mdl"), tenant_id: seed.a, name: "Not_A_Label" })
+            .execute(),
+        ),
+        CHECK_VIOLATION,
+        "model name that is not a DNS label",
+      );
+    });
+
     it("tenant work cannot create tenants, change quotas or its own tenant row", async () => {
       const attempts: [string, (trx: Transaction<Database>) => Promise<unknown>][] = [
         ["create tenant", (trx) => trx.insertInto("tenants").values(tenantValues("evil")).execute()],
@@ -255,6 +384,9 @@ export function describeTenantIsolation(engine: Engine): void {
         ["set own plan", (trx) => trx.updateTable("tenants").set({ plan: "enterprise" }).execute()],
         ["insert quota", (trx) => trx.insertInto("quotas").values({ tenant_id: seed.a }).execute()],
         ["rewrite audit", (trx) => sql`update audit_log set action = 'nothing'`.execute(trx)],
+        ["hard-delete a model", (trx) => trx.deleteFrom("models").execute()],
+        ["delete a deployment row", (trx) => trx.deleteFrom("deployments").execute()],
+        ["delete upload history", (trx) => trx.deleteFrom("uploads").execute()],
       ];
       for (const [name, attempt] of attempts) {
         await expectPgError(withTenant(db, seed.a, attempt), INSUFFICIENT_PRIVILEGE, name);
@@ -399,14 +531,24 @@ export function describeTenantIsolation(engine: Engine): void {
       try {
         const fdb = fresh.handle.db;
         const first = await migrateToLatest(fdb);
-        expect(first.results.map((r) => [r.migrationName, r.status])).toEqual([["0001-tenancy", "Success"]]);
+        expect(first.results.map((r) => [r.migrationName, r.status])).toEqual(
+          MIGRATIONS.map((name) => [name, "Success"]),
+        );
         expect((await migrateToLatest(fdb)).results).toEqual([]);
         expect(await existingTables(fdb)).toEqual([...TABLES].sort());
 
+        // One step at a time, newest first, each leaving exactly the earlier migrations' tables.
+        const downRegistry = await migrateDown(fdb);
+        expect(downRegistry.results.map((r) => [r.migrationName, r.direction])).toEqual([
+          ["0002-registry", "Down"],
+        ]);
+        expect(await existingTables(fdb)).toEqual([...TENANCY_TABLES].sort());
         const down = await migrateDown(fdb);
         expect(down.results.map((r) => [r.migrationName, r.direction])).toEqual([["0001-tenancy", "Down"]]);
         expect(await existingTables(fdb)).toEqual([]);
-        expect((await migrationStatus(fdb)).map((m) => m.executedAt)).toEqual([undefined]);
+        expect((await migrationStatus(fdb)).map((m) => m.executedAt)).toEqual(
+          MIGRATIONS.map(() => undefined),
+        );
 
         // Roles survive the down migration (cluster-wide); the second up must accept them.
         await migrateToLatest(fdb);
@@ -465,6 +607,7 @@ function tenantValues(slug: string) {
 async function seedTwoTenants(db: Kysely<Database>): Promise<Seed> {
   return withSystem(db, async (trx) => {
     const ids: string[] = [];
+    const registry: { model: string; version: string }[] = [];
     for (const [slug, members, keys] of [
       ["alpha", 3, 2],
       ["bravo", 2, 1],
@@ -513,14 +656,75 @@ async function seedTwoTenants(db: Kysely<Database>): Promise<Seed> {
           event: { type: "seed" },
         })
         .execute();
+      const model = newId("mdl");
+      await trx
+        .insertInto("models")
+        .values({ id: model, tenant_id: tenant.id, name: `${slug}-model` })
+        .execute();
+      const version = versionValues(tenant.id, model, 1);
+      await trx.insertInto("model_versions").values(version).execute();
+      await trx
+        .insertInto("uploads")
+        .values(uploadValues(tenant.id, model, version.id))
+        .execute();
+      await trx
+        .insertInto("deployments")
+        .values(deploymentValues(tenant.id, model, version.id, `${slug}-live`))
+        .execute();
+      await trx
+        .insertInto("tenant_storage")
+        .values({ tenant_id: tenant.id, reserved_bytes: 1024n })
+        .execute();
+      registry.push({ model, version: version.id });
     }
     await trx
       .insertInto("outbox")
       .values({ event_id: newId("evt"), tenant_id: null, topic: "maas.events", event: { type: "platform" } })
       .execute();
     const [a, b] = ids as [string, string];
-    return { a, b, nobody: newId("tnt") };
+    const [ra, rb] = registry as [{ model: string; version: string }, { model: string; version: string }];
+    return {
+      a,
+      b,
+      aModel: ra.model,
+      aVersion: ra.version,
+      bModel: rb.model,
+      bVersion: rb.version,
+      nobody: newId("tnt"),
+    };
   });
+}
+
+function versionValues(tenantId: string, modelId: string, version: number) {
+  return {
+    id: newId("mver"),
+    tenant_id: tenantId,
+    model_id: modelId,
+    version,
+    size_bytes: 1024n,
+    sha256: "0".repeat(64),
+    object_key: `tenants/${tenantId}/models/${modelId}/${version}/fp32.onnx`,
+  };
+}
+
+function uploadValues(tenantId: string, modelId: string, versionId: string) {
+  return {
+    id: newId("upl"),
+    tenant_id: tenantId,
+    model_id: modelId,
+    version_id: versionId,
+    object_key: `tenants/${tenantId}/models/${modelId}/${versionId}/fp32.onnx`,
+    s3_upload_id: "s3-upload",
+    size_bytes: 1024n,
+    sha256: "0".repeat(64),
+    part_size: 8n * 1024n * 1024n,
+    part_count: 1,
+    expires_at: new Date(Date.now() + 86_400_000),
+  };
+}
+
+function deploymentValues(tenantId: string, modelId: string, versionId: string, name: string) {
+  return { id: newId("dep"), tenant_id: tenantId, model_id: modelId, version_id: versionId, name };
 }
 
 interface OwnedRow {
@@ -530,7 +734,7 @@ interface OwnedRow {
 
 /** Every row of a table as (primary key, owning tenant), read through whatever scope `trx` has. */
 async function scopedRows(trx: Kysely<Database>, table: Table): Promise<OwnedRow[]> {
-  const key = table === "quotas" ? "tenant_id" : "id";
+  const key = table === "quotas" || table === "tenant_storage" ? "tenant_id" : "id";
   const tenant = table === "tenants" ? "id" : "tenant_id";
   const { rows } = await sql<OwnedRow>`
     select ${sql.ref(key)}::text as key, ${sql.ref(tenant)} as tenant from ${sql.table(table)} order by 1`.execute(
