@@ -1,0 +1,19 @@
+import { z } from "zod";
+
+/**
+ * The quota module's settings, for the functions that build a decider (`parseEnv(quotaEnvSchema)`).
+ *
+ * @example
+ * const env = parseEnv(baseEnvSchema.extend(quotaEnvSchema.shape), process.env);
+ */
+export const quotaEnvSchema = z.object({
+  /** What decisions do when Redis is unreachable (packages/quota/README.md). */
+  QUOTA_REDIS_DOWN_POLICY: z.enum(["degrade", "fail-open", "fail-closed"]).default("degrade"),
+  /** Replicas sharing the limits; each takes limit / replicas while degraded. */
+  EXPECTED_REPLICAS: z.coerce.number().int().min(1).default(1),
+  QUOTA_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).default(50),
+  QUOTA_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  QUOTA_MODE: z.enum(["pipeline", "script"]).default("pipeline"),
+});
+
+export type QuotaEnv = z.infer<typeof quotaEnvSchema>;
