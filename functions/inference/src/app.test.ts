@@ -39,16 +39,18 @@ describe("inference", () => {
     expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
-  it("serves v2 server liveness always and readiness only when ready (empty bodies, per the v2 spec)", async () => {
+  it("serves v2 server liveness always and readiness only when ready (status code + KServe's JSON body)", async () => {
     const { fn } = setup();
     const live = await fn.app.request("/v2/health/live");
     expect(live.status).toBe(200);
-    expect(await live.text()).toBe("");
-    expect((await fn.app.request("/v2/health/ready")).status).toBe(400);
+    expect(await live.json()).toEqual({ live: true });
+    const notReady = await fn.app.request("/v2/health/ready");
+    expect(notReady.status).toBe(400);
+    expect(await notReady.json()).toEqual({ ready: false });
     fn.setReady(true);
     const ready = await fn.app.request("/v2/health/ready");
     expect(ready.status).toBe(200);
-    expect(await ready.text()).toBe("");
+    expect(await ready.json()).toEqual({ ready: true });
   });
 
   it("handles no events: an event gets 400 (not retried), never 404", async () => {
