@@ -1,12 +1,31 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDb, type DbHandle, migrateToLatest } from "@maas/db";
 import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
-import { describe, expect, it } from "vitest";
+import { FsObjectStore } from "@maas/storage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPipeline } from "./app.js";
+
+let handle: DbHandle;
+let root: string;
+
+beforeAll(async () => {
+  handle = createDb();
+  await migrateToLatest(handle.db);
+  root = await mkdtemp(join(tmpdir(), "pipeline-app-"));
+}, 60_000);
+
+afterAll(async () => {
+  await handle?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
 
 function setup() {
   const { logger, lines } = captureLogger();
-  return { fn: createPipeline({ logger }), lines };
+  return { fn: createPipeline({ logger }, { db: handle.db, store: new FsObjectStore({ root }) }), lines };
 }
 
 function post(fn: MaasFunction, event: MaasEvent) {
@@ -56,14 +75,14 @@ describe("pipeline", () => {
           },
         }),
     ],
-  ] as const)("accepts %s with 202 and logs it", async (short, make) => {
+  ] as const)("accepts %s for a version it does not know with 202 and logs why", async (_short, make) => {
     const { fn, lines } = setup();
     const event = make();
     const res = await post(fn, event);
     expect(res.status).toBe(202);
-    expect(lines.find((l) => l.msg === `${short} received`)).toMatchObject({
+    expect(lines.find((l) => l.msg === "model version no longer exists; nothing to do")).toMatchObject({
       eventId: event.id,
-      level: "info",
+      level: "warn",
     });
   });
 

@@ -1,12 +1,239 @@
-import type { EventHandler } from "@maas/runtime";
+import { createHash } from "node:crypto";
+import { AppError } from "@maas/errors";
+import { events, type MaasEvent } from "@maas/events";
+import { type EventHandler, type Logger, NonRetriableError, RetryAfterError } from "@maas/runtime";
+import { objectKeys } from "@maas/storage";
+import { ProcessingFailedError } from "../process/run-in-worker.js";
+import type { Accepted } from "../process/types.js";
+import { type PipelineServices, type ResolvedServices, resolveServices } from "../services.js";
+import {
+  type ClaimedVersion,
+  claimVersion,
+  recordReady,
+  recordRejected,
+  releaseVersion,
+  type VariantRecord,
+} from "../store/version-store.js";
+import { readVerified } from "../verify/read-verified.js";
+
+/** How long a delivery that finds the version busy asks the broker to wait. */
+const BUSY_RETRY_SECONDS = 30;
+
+type Verdict = { kind: "rejected"; code: string; message: string } | { kind: "accepted"; outcome: Accepted };
 
 /**
- * `io.maas.model.version.uploaded.v1`. Thin for now: it only records that the event arrived, so delivery
- * can be tested end to end; the real work lands with issue 4. It must stay idempotent on `event.id`
- * (delivery is at-least-once).
+ * `io.maas.model.version.uploaded.v1`: verify the upload (size and SHA-256 while streaming), parse
+ * and validate it, build and check the FP16 and INT8 variants in a worker thread, store them, and
+ * record `ready` or `rejected` with its event in one transaction.
+ *
+ * Idempotent on the event and on the state: the version is claimed (`uploaded` → `validating`) by a
+ * conditional update, so a redelivery of the same event (or a second event for the version) finds it
+ * `validating` (429, retried later), `ready` or `rejected` (202, nothing changes). A bad model is a
+ * verdict (202); a store or database failure gives the claim back and fails with 5xx so the broker
+ * retries.
+ *
+ * @example
+ * createFunction({ name: "pipeline", events: { [events.modelVersionUploaded.type]: modelVersionUploadedHandler(services) } });
  */
-export const handleModelVersionUploaded: EventHandler = async (event, { logger }) => {
-  // TODO(issue 4): verify size and SHA-256, parse and validate the ONNX model, build FP16/INT8 variants,
-  // emit model.version.ready or .rejected.
-  logger.info({ source: event.source, subject: event.subject }, "model.version.uploaded received");
-};
+export function modelVersionUploadedHandler(services: PipelineServices): EventHandler {
+  const s = resolveServices(services);
+  let running = 0;
+  return async (event, { logger }) => {
+    if (running >= s.maxConcurrent) {
+      throw new RetryAfterError(`the pipeline is processing ${running} model(s) already`, BUSY_RETRY_SECONDS);
+    }
+    running++;
+    try {
+      await handle(s, event, logger);
+    } finally {
+      running--;
+    }
+  };
+}
+
+async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Promise<void> {
+  const data = events.modelVersionUploaded.data.parse(event.data);
+  const claim = await claimVersion(s.db, data.versionId);
+  switch (claim.kind) {
+    case "missing":
+      logger.warn({ versionId: data.versionId }, "model version no longer exists; nothing to do");
+      return;
+    case "done":
+      logger.info({ versionId: data.versionId, status: claim.status }, "model version already has a verdict");
+      return;
+    case "busy":
+      if (claim.status === "validating") {
+        throw new RetryAfterError(
+          `model version ${data.versionId} is being validated by another delivery`,
+          BUSY_RETRY_SECONDS,
+        );
+      }
+      throw new NonRetriableError(`model version ${data.versionId} is ${claim.status}, not uploaded`);
+    case "claimed":
+      break;
+  }
+  const version = claim.version;
+  if (version.tenantId !== data.tenantId || version.modelId !== data.modelId) {
+    await releaseVersion(s.db, version.id);
+    throw new NonRetriableError(
+      `event names tenant ${data.tenantId} / model ${data.modelId}, but version ${version.id} belongs to ${version.tenantId} / ${version.modelId}`,
+    );
+  }
+
+  const started = performance.now();
+  let verdict: Verdict;
+  try {
+    verdict = await judge(s, version);
+    if (verdict.kind === "rejected") {
+      const written = await recordRejected(s.db, {
+        version,
+        code: verdict.code,
+        message: verdict.message,
+        source: s.source,
+      });
+      logger.info(
+        {
+          versionId: version.id,
+          reason: verdict.code,
+          recorded: written !== undefined,
+          ms: elapsed(started),
+        },
+        `model version rejected: ${verdict.message}`,
+      );
+    } else {
+      await storeAndRecordReady(s, version, verdict.outcome, logger, started);
+    }
+  } catch (error) {
+    // Infrastructure failure: give the claim back so the broker's retry can take it.
+    await releaseVersion(s.db, version.id).catch((releaseError: unknown) =>
+      logger.error(
+        { err: releaseError, versionId: version.id },
+        "could not release the claim; the version stays validating",
+      ),
+    );
+    throw error;
+  }
+  s.onCommitted?.();
+}
+
+/** Size, checksum, then the worker: a verdict, or a throw for failures worth retrying. */
+async function judge(s: ResolvedServices, version: ClaimedVersion): Promise<Verdict> {
+  if (version.sizeBytes > s.maxModelBytes) {
+    return {
+      kind: "rejected",
+      code: "MODEL_TOO_LARGE",
+      message: `the model is ${version.sizeBytes} bytes; the pipeline validates models of up to ${s.maxModelBytes} bytes (${mib(s.maxModelBytes)} MiB) in memory; reduce the model (e.g. export FP16 weights) and push it again`,
+    };
+  }
+  let read: Awaited<ReturnType<typeof readVerified>>;
+  try {
+    read = await readVerified(s.store, version.objectKey, {
+      sizeBytes: version.sizeBytes,
+      sha256: version.sha256,
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "NOT_FOUND") {
+      return {
+        kind: "rejected",
+        code: "OBJECT_MISSING",
+        message: `the uploaded file is not in storage (${version.objectKey}); push the file again`,
+      };
+    }
+    throw error;
+  }
+  if (!read.ok) return { kind: "rejected", code: read.code, message: read.message };
+  try {
+    const outcome = await s.processor(read.bytes, s.processOptions);
+    return outcome.ok
+      ? { kind: "accepted", outcome }
+      : { kind: "rejected", code: outcome.code, message: outcome.message };
+  } catch (error) {
+    // The same bytes would crash or hang again: a verdict, not a retry.
+    if (error instanceof ProcessingFailedError) {
+      return {
+        kind: "rejected",
+        code: error.code,
+        message: `the pipeline could not process the model: ${error.message}; if the model loads in onnxruntime locally, contact support with the version id`,
+      };
+    }
+    throw error;
+  }
+}
+
+async function storeAndRecordReady(
+  s: ResolvedServices,
+  version: ClaimedVersion,
+  outcome: Accepted,
+  logger: Logger,
+  started: number,
+): Promise<void> {
+  const records: VariantRecord[] = [
+    { variant: "fp32", objectKey: version.objectKey, sizeBytes: version.sizeBytes, sha256: version.sha256 },
+  ];
+  // Stored before the verdict commits: a crash in between leaves files a retry overwrites in place.
+  for (const built of outcome.variants) {
+    const objectKey = objectKeys.modelVariant({
+      tenantId: version.tenantId,
+      modelId: version.modelId,
+      versionId: version.id,
+      variant: built.variant,
+    });
+    await s.store.put(objectKey, built.bytes, {
+      contentLength: built.bytes.byteLength,
+      contentType: "application/octet-stream",
+    });
+    records.push({
+      ...built.figures,
+      variant: built.variant,
+      objectKey,
+      sizeBytes: built.bytes.byteLength,
+      sha256: createHash("sha256").update(built.bytes).digest("hex"),
+      rewrite: built.rewrite,
+    });
+  }
+  const result = await recordReady(s.db, {
+    version,
+    signature: outcome.signature,
+    notes: outcome.notes,
+    skippedVariants: outcome.skipped,
+    variants: records,
+    source: s.source,
+  });
+  const stored = records.filter((r) => r.variant !== "fp32");
+  const orphans = result.recorded ? result.droppedForQuota : stored;
+  for (const orphan of orphans) {
+    await s.store
+      .delete(orphan.objectKey)
+      .catch((err: unknown) =>
+        logger.warn({ err, objectKey: orphan.objectKey }, "could not delete an unused variant file"),
+      );
+  }
+  logger.info(
+    {
+      versionId: version.id,
+      recorded: result.recorded,
+      variants: (result.recorded ? result.variants : []).map(
+        ({ variant, sizeBytes, sizeRatio, maxAbsError, top1Agreement, latencyRatio }) => ({
+          variant,
+          sizeBytes,
+          sizeRatio,
+          maxAbsError,
+          top1Agreement,
+          latencyRatio,
+        }),
+      ),
+      skipped: outcome.skipped.map((v) => `${v.variant}: ${v.reason}`),
+      timingsMs: outcome.timingsMs,
+      ms: elapsed(started),
+    },
+    result.recorded ? "model version ready" : "model version moved on while processing; variants discarded",
+  );
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / (1024 * 1024));
+}

@@ -1,0 +1,1 @@
+export { type SeededVersion, type SeedOptions, seedUploadedVersion, versionState } from "./seed.js";
