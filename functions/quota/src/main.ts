@@ -1,7 +1,15 @@
 import { loadEnvOrExit } from "@maas/config";
-import { baseEnvSchema, depsFromEnv, runFunction } from "@maas/runtime";
+import { createLogger, depsFromEnv, runFunction } from "@maas/runtime";
+import { Registry } from "prom-client";
 import { createQuota } from "./app.js";
+import { buildQuotaServices, quotaFunctionEnvSchema } from "./build-services.js";
 
 // Parsed once at start: a bad env exits here, so the revision never becomes ready.
-const env = loadEnvOrExit(baseEnvSchema);
-await runFunction(createQuota(depsFromEnv("quota", env)), env);
+const env = loadEnvOrExit(quotaFunctionEnvSchema);
+const deps = depsFromEnv("quota", env);
+const registry = new Registry();
+const logger = deps.logger ?? createLogger({ name: "quota" });
+const built = buildQuotaServices(env, { logger, registry });
+await runFunction(createQuota(built.services, { ...deps, registry, onShutdown: built.close }), env, {
+  warmUp: built.warmUp,
+});

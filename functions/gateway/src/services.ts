@@ -1,0 +1,30 @@
+import type { AuthEnv, Verifier } from "@maas/auth";
+import type { MaasEvent } from "@maas/events";
+import type { DecideInput, Decision, Lease } from "@maas/quota";
+import type { AppEnv } from "@maas/runtime";
+import type { Upstreams } from "./proxy/upstreams.js";
+import type { RouteResolver } from "./routing/route-resolver.js";
+
+/** The decision module's surface the gateway uses (QuotaDecider in production). */
+export interface QuotaPort {
+  decide(input: DecideInput): Promise<Decision>;
+  release(lease: Lease): Promise<void>;
+}
+
+/** Where usage events go (UsageEmitter in production): synchronous, never throws. */
+export interface UsageSink {
+  emit(event: MaasEvent): void;
+}
+
+/** Everything the gateway's routes need, built once at start (main.ts, tests, the bench). */
+export interface GatewayServices {
+  verifier: Verifier;
+  routes: RouteResolver;
+  quota: QuotaPort;
+  upstreams: Upstreams;
+  usage: UsageSink;
+  /** Estimated price of one request of this tenant (micro-units); metering owns the real price. */
+  estimateCostMicros(tenantId: string): number;
+}
+
+export type GatewayEnv = AppEnv & AuthEnv;

@@ -1,0 +1,210 @@
+import { type EventPublisher, type MaasEvent, validateEvent } from "@maas/events";
+import { CloudEvent } from "cloudevents";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { DiskSpool } from "./disk-spool.js";
+
+export interface UsageLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface UsageEmitterOptions {
+  publisher: EventPublisher;
+  /** Absent: events that cannot be published are dropped (counted): embedded mode only. */
+  spool?: DiskSpool | undefined;
+  registry: Registry;
+  logger: UsageLogger;
+  /** Events awaiting the publisher's ack before new ones go straight to the spool (memory bound). */
+  maxInflight?: number;
+  /** How often a non-empty spool is replayed (default 1 s; backs off to 10 s while failing). */
+  replayIntervalMs?: number;
+}
+
+/**
+ * Usage events off the critical path: `emit` is synchronous and never throws; events go to the
+ * (batched) publisher, and whatever it cannot take (Kafka unreachable, or too many unacknowledged)
+ * goes to the disk spool, which is replayed in order when the publisher works again. While the
+ * spool holds anything, new events are appended behind it rather than overtaking it.
+ *
+ * Spool full: the event is DROPPED, counted in `usage_events_total{outcome="dropped"}` and logged
+ * (at most every 10 s). Rejecting inference traffic because metering is behind would turn a Kafka
+ * outage into a customer outage; the cap (default 1 GiB ≈ 2 M events) covers hours of outage, and
+ * the counter is what alerts fire on (the lost events are under-billing, never over-billing).
+ *
+ * @example
+ * const usage = new UsageEmitter({ publisher: kafkaPublisher, spool, registry, logger });
+ * await usage.start();
+ * usage.emit(createEvent(events.inferenceCompleted, { source: "/gateway", data }));
+ */
+export class UsageEmitter {
+  private readonly publisher: EventPublisher;
+  private readonly spool: DiskSpool | undefined;
+  private readonly logger: UsageLogger;
+  private readonly maxInflight: number;
+  private readonly replayIntervalMs: number;
+  private readonly outcomes: Counter<"outcome">;
+  private inflight = 0;
+  private spooling = false;
+  private timer: NodeJS.Timeout | undefined;
+  private replayDelayMs: number;
+  private replaying: Promise<void> | undefined;
+  private lastDropLog = 0;
+  private closed = false;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(options: UsageEmitterOptions) {
+    this.publisher = options.publisher;
+    this.spool = options.spool;
+    this.logger = options.logger;
+    this.maxInflight = options.maxInflight ?? 20_000;
+    this.replayIntervalMs = options.replayIntervalMs ?? 1_000;
+    this.replayDelayMs = this.replayIntervalMs;
+    const registry = options.registry;
+    this.outcomes =
+      (registry.getSingleMetric("usage_events_total") as Counter<"outcome"> | undefined) ??
+      new Counter({
+        name: "usage_events_total",
+        help: "Usage events by outcome: published, spooled, replayed, dropped",
+        labelNames: ["outcome"],
+        registers: [registry],
+      });
+    const spool = this.spool;
+    if (registry.getSingleMetric("usage_spool_bytes") === undefined) {
+      new Gauge({
+        name: "usage_spool_bytes",
+        help: "Bytes of usage events waiting on disk for Kafka",
+        registers: [registry],
+        collect() {
+          this.set(spool?.bytes ?? 0);
+        },
+      });
+    }
+  }
+
+  /** Opens the spool and replays what a previous run left. */
+  async start(): Promise<void> {
+    if (this.spool === undefined) return;
+    await this.spool.open();
+    if (this.spool.hasData) {
+      this.spooling = true;
+      this.logger.warn(
+        { bytes: this.spool.bytes },
+        "usage spool holds events from a previous run: replaying",
+      );
+      this.scheduleReplay(0);
+    }
+  }
+
+  /** Hands the event off; returns at once. */
+  emit(event: MaasEvent): void {
+    if (this.closed) {
+      this.drop([event], "emitter closed");
+      return;
+    }
+    if (this.spooling || this.inflight >= this.maxInflight) {
+      this.toSpool([event]);
+      return;
+    }
+    this.inflight++;
+    const sent = this.publisher.publish([event]).then(
+      () => {
+        this.inflight--;
+        this.outcomes.inc({ outcome: "published" });
+      },
+      (err: unknown) => {
+        this.inflight--;
+        if (!this.spooling)
+          this.logger.warn({ err }, "usage publish failed: spooling to disk until it works again");
+        this.toSpool([event]);
+      },
+    );
+    this.track(sent);
+  }
+
+  /** Waits for in-flight publishes and spool writes; stops replaying. Events left on disk stay for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.replaying;
+    await this.spool?.flush();
+  }
+
+  /** True while events wait on disk. */
+  get isSpooling(): boolean {
+    return this.spooling;
+  }
+
+  private toSpool(events: MaasEvent[]): void {
+    if (this.spool === undefined) {
+      this.drop(events, "publisher failed and no spool is configured");
+      return;
+    }
+    this.spooling = true;
+    const written = this.spool.append(events.map((e) => JSON.stringify(e))).then(
+      (n) => {
+        this.outcomes.inc({ outcome: "spooled" }, n);
+        if (n < events.length) this.drop(events.slice(n), "usage spool is full");
+        this.scheduleReplay(this.replayDelayMs);
+      },
+      (err: unknown) => {
+        this.logger.error({ err }, "usage spool write failed");
+        this.drop(events, "usage spool write failed");
+      },
+    );
+    this.track(written);
+  }
+
+  private drop(events: MaasEvent[], why: string): void {
+    this.outcomes.inc({ outcome: "dropped" }, events.length);
+    const now = Date.now();
+    if (now - this.lastDropLog > 10_000) {
+      this.lastDropLog = now;
+      this.logger.error(
+        { dropped: events.length, eventIds: events.slice(0, 5).map((e) => e.id) },
+        `usage events dropped: ${why}`,
+      );
+    }
+  }
+
+  private scheduleReplay(delayMs: number): void {
+    if (this.timer !== undefined || this.closed || this.spool === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.replaying = this.replay();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async replay(): Promise<void> {
+    const spool = this.spool;
+    if (spool === undefined) return;
+    try {
+      // Wait for the writes already queued so they replay in this round.
+      await spool.flush();
+      const n = await spool.replay(async (lines) => {
+        await this.publisher.publish(
+          lines.map((l) => validateEvent(new CloudEvent(JSON.parse(l) as object, false))),
+        );
+        this.outcomes.inc({ outcome: "replayed" }, lines.length);
+      });
+      await spool.flush();
+      if (!spool.hasData) {
+        this.spooling = false;
+        this.replayDelayMs = this.replayIntervalMs;
+        if (n > 0) this.logger.info({ replayed: n }, "usage spool replayed: publishing directly again");
+        return;
+      }
+    } catch (err) {
+      this.replayDelayMs = Math.min(this.replayDelayMs * 2, 10_000);
+      this.logger.warn({ err, retryInMs: this.replayDelayMs }, "usage spool replay failed");
+    }
+    this.scheduleReplay(this.replayDelayMs);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}
