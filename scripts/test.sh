@@ -22,6 +22,10 @@ export S3_ACCESS_KEY_ID="${S3_ACCESS_KEY_ID:-maasadmin}"
 export S3_SECRET_ACCESS_KEY="${S3_SECRET_ACCESS_KEY:-maasadmin-secret}"
 export S3_BUCKET="${S3_BUCKET:-maas-models}"
 
+# A real etcd + kube-apiserver for the deployer's apply/watch tests, built once into the cache. If
+# the build cannot run here, those tests report themselves skipped (the fake API server tests still run).
+bash scripts/k8s/build-apiserver.sh >/dev/null || echo "test: could not build kube-apiserver; its tests will be skipped" >&2
+
 status=0
 pnpm lint || { echo "test: lint failed" >&2; status=1; }
 pnpm typecheck || { echo "test: typecheck failed" >&2; status=1; }

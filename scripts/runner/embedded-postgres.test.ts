@@ -5,7 +5,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgre
 let embedded: EmbeddedPostgres;
 beforeAll(async () => {
   embedded = await startEmbeddedPostgres();
-});
+}, 60_000); // PGlite's start takes seconds, more on a loaded machine
 afterAll(async () => {
   await embedded?.stop();
 });

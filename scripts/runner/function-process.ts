@@ -14,6 +14,8 @@ export interface FunctionProcessOptions {
   port: number;
   readinessPath: string;
   startTimeoutMs?: number;
+  /** Between readiness polls (default 100 ms); the activator polls faster, a cold start waits on it. */
+  pollIntervalMs?: number;
   /** SIGTERM first; SIGKILL when the child is still alive after this long. */
   stopTimeoutMs?: number;
   /** Each line the child writes (stdout and stderr). */
@@ -103,7 +105,7 @@ export class FunctionProcess {
       } catch {
         // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, o.pollIntervalMs ?? 100));
     }
     await this.stop();
     this.state = "failed";

@@ -1,6 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { readYamlDocuments } from "@maas/k8s";
 import { z } from "zod";
 
 /** Any Kubernetes object as read from YAML; the topology narrows the kinds it runs. */
@@ -15,25 +15,15 @@ export const resourceSchema = z.looseObject({
   }),
 });
 
+// One reader for YAML manifests, shared with the validator in @maas/k8s.
+export { readYamlDocuments };
+
 export type Resource = z.infer<typeof resourceSchema> & { spec?: unknown };
 
 export interface LoadedResource {
   resource: Resource;
   /** File it came from (for error messages). */
   file: string;
-}
-
-/** Every YAML document in a file, skipping empty ones (comments only, trailing `---`). */
-export async function readYamlDocuments(file: string): Promise<unknown[]> {
-  const text = await readFile(file, "utf8");
-  const docs = parseAllDocuments(text);
-  const out: unknown[] = [];
-  for (const doc of docs) {
-    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-    const value: unknown = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
 }
 
 const kustomizationSchema = z.looseObject({

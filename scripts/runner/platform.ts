@@ -17,10 +17,12 @@ import {
 } from "@maas/delivery";
 import { type MaasEvent, postEvent } from "@maas/events";
 import { createKafka } from "@maas/events/kafka";
+import { type ApiServer, createManifestValidator, startApiServer } from "@maas/k8s";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { FunctionProcess } from "./function-process.js";
 import { loadKustomization } from "./manifests.js";
 import { PingScheduler } from "./ping-scheduler.js";
+import { LocalKnative, type LocalKnativeOptions } from "./serving/local-knative.js";
 import { buildTopology, type Topology } from "./topology.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -53,6 +55,16 @@ export interface PlatformOptions {
   childEnv?: Record<string, string>;
   /** Injected sleep/clock for delivery retries (tests). */
   deliver?: Pick<DeliverOptions, "sleep" | "now">;
+  /**
+   * The local Knative control plane (a Kubernetes API server the deployer applies Services to, each
+   * run with scale to zero behind an activator): its knobs, or false for none. Default on.
+   */
+  /**
+   * Services that are templates the deployer renders per model (DESIGN §7), not run as such: their
+   * per-model copies run on demand through the local Knative. Default ["inference"].
+   */
+  templates?: readonly string[];
+  serving?: Partial<Omit<LocalKnativeOptions, "root" | "host" | "freePort" | "baseEnv" | "onLine">> | false;
 }
 
 export interface ServiceInfo {
@@ -77,6 +89,8 @@ export interface Platform {
   publish(event: MaasEvent): Promise<void>;
   /** Runs a PingSource now. */
   firePing(name: string): Promise<void>;
+  /** The local Knative API server (KUBE_API_URL of the functions) and its scaled Services; undefined when off. */
+  serving: { url: string; knative: LocalKnative; api: ApiServer } | undefined;
   stop(): Promise<void>;
 }
 
@@ -208,6 +222,38 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       for (const name of b.services) kSinkOf.set(name, sink);
     }
 
+    // Local Knative Serving: the deployer applies inference Services here (KUBE_API_URL).
+    let serving: Platform["serving"];
+    if (options.serving !== false) {
+      const knative = new LocalKnative({
+        root,
+        host,
+        freePort: () => freePort(host),
+        baseEnv: {
+          ...process.env,
+          ...options.childEnv,
+          DATABASE_URL: databaseUrl,
+          OBJECT_DIR: objectDir,
+        },
+        onLine,
+        ...(options.serving ?? {}),
+      });
+      const api = await startApiServer({
+        validator: createManifestValidator(),
+        controller: knative,
+        host,
+        requireNamespaces: false,
+        fallback: (req, res) => {
+          if (req.url !== "/metrics") return false;
+          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+          res.end(knative.metrics());
+          return true;
+        },
+      });
+      cleanups.push(() => api.close());
+      serving = { url: api.url, knative, api };
+    }
+
     const processes = new Map<string, FunctionProcess>();
     topology.services.forEach((svc, i) => {
       const childEnv: NodeJS.ProcessEnv = {
@@ -222,6 +268,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       for (const key of ["REDIS_URL", "S3_ENDPOINT", "KAFKA_BROKERS"] as const) {
         if (env[key]) childEnv[key] = env[key];
         else delete childEnv[key];
+      }
+      if (serving) {
+        childEnv.KUBE_API_URL = serving.url;
+        // Locally, models are files in the embedded object folder, not S3 objects.
+        childEnv.MODEL_URI_BASE ??= env.S3_ENDPOINT ? "s3://maas-models/" : `file://${objectDir}/`;
       }
       const sink = kSinkOf.get(svc.name);
       if (sink) childEnv.K_SINK = sink;
@@ -250,7 +301,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     cleanups.push(async () => {
       await Promise.all([...processes.values()].map((p) => p.stop()));
     });
-    await Promise.all(topology.services.map((svc) => processes.get(svc.name)!.start()));
+    const templates = new Set(options.templates ?? ["inference"]);
+    await Promise.all(
+      topology.services
+        .filter((svc) => !templates.has(svc.name))
+        .map((svc) => processes.get(svc.name)!.start()),
+    );
 
     // Delivery: a Dispatcher per Trigger and per KafkaSource topic, after subscribers are ready.
     const dispatchers: Dispatcher[] = [];
@@ -326,7 +382,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const services = () =>
       topology.services.map((svc) => {
         const p = processes.get(svc.name)!;
-        return { name: svc.name, url: p.url, pid: p.pid, state: p.state, kSink: kSinkOf.get(svc.name) };
+        const state = templates.has(svc.name) ? "on-demand" : p.state;
+        return { name: svc.name, url: p.url, pid: p.pid, state, kSink: kSinkOf.get(svc.name) };
       });
     let stopped = false;
     return {
@@ -344,6 +401,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         if (res.status !== 202) throw new Error(`broker answered ${res.status}: ${res.body}`);
       },
       firePing: (name) => pings.fire(name),
+      serving,
       stop: async () => {
         if (stopped) return;
         stopped = true;

@@ -57,7 +57,10 @@ describe("pnpm start", () => {
         .map((e) => e.name);
       expect(functions.length).toBeGreaterThan(0);
       expect(out).toMatch(/FUNCTION\s+URL\s+PID\s+STATE/);
-      for (const name of functions) {
+      // inference is the template the deployer renders per model: run on demand, not at start.
+      const inference = out.split("\n").find((l) => l.startsWith("inference "));
+      expect(inference).toMatch(/\s+-\s+on-demand/);
+      for (const name of functions.filter((n) => n !== "inference")) {
         const row = out.split("\n").find((l) => l.startsWith(`${name} `));
         expect(row, `table row for ${name}`).toMatch(/http:\/\/127\.0\.0\.1:\d+\s+\d+\s+ready/);
         const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(row!)![1];

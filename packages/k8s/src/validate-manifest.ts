@@ -1,9 +1,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import { readYamlDocuments } from "./manifests.js";
+import { readYamlDocuments } from "./yaml-documents.js";
+
+/**
+ * The CRD schemas shared by the team (`../shared/schemas/crds` beside the repository, kubeconform
+ * layout). A deployed deployer bundles them and passes its own folder instead.
+ */
+export const defaultSchemaDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../shared/schemas/crds",
+);
 
 /** One YAML document found under a manifest folder. */
 export interface ManifestDocument {
@@ -58,15 +68,33 @@ async function coreModel(apiVersion: string, kind: string): Promise<ModelCtor | 
 }
 
 /**
+ * CRD patterns are Go (RE2) regular expressions: an inline `(?i)` (case-insensitive, e.g. in
+ * PrometheusRule's `^(?i)(abort|warn)?$`) is a syntax error in JavaScript, so it is dropped and the
+ * whole pattern gets the `i` flag (slightly looser than Go when `(?i)` is not at the start).
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string): RegExp =>
+    pattern.includes("(?i)")
+      ? new RegExp(pattern.replaceAll("(?i)", ""), `${flags}i`)
+      : new RegExp(pattern, flags),
+  { code: "goRegExp" },
+);
+
+/** Validates one Kubernetes object; resolves to one message per problem (empty = valid). */
+export interface ManifestValidator {
+  validate(doc: Record<string, unknown>): Promise<string[]>;
+}
+
+/**
  * Validates manifests offline: custom resources against `<schemaDir>/<group>/<kind>_<version>.json`
  * (the kubeconform layout; OpenAPI v3 flavoured JSON Schema, so `x-kubernetes-*` keywords and unknown
  * formats are tolerated), core kinds with `kubernetes-models`. Returns one message per problem.
  *
  * @example
- * const problems = await createManifestValidator("../shared/schemas/crds").validate(doc);
+ * const problems = await createManifestValidator(defaultSchemaDir).validate(doc);
  */
-export function createManifestValidator(schemaDir: string) {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+export function createManifestValidator(schemaDir: string = defaultSchemaDir): ManifestValidator {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, code: { regExp: goRegExp } });
   addFormats.default(ajv);
   const compiled = new Map<string, ValidateFunction>();
 
@@ -101,4 +129,18 @@ export function createManifestValidator(schemaDir: string) {
       );
     },
   };
+}
+
+let shared: ManifestValidator | undefined;
+
+/**
+ * Validates against the default schema folder with one lazily built validator (compiled schemas are
+ * cached); pass your own from {@link createManifestValidator} for another folder.
+ *
+ * @example
+ * expect(await validateManifest(renderInferenceService(dep, opts))).toEqual([]);
+ */
+export function validateManifest(doc: object, validator?: ManifestValidator): Promise<string[]> {
+  shared ??= createManifestValidator();
+  return (validator ?? shared).validate(doc as Record<string, unknown>);
 }

@@ -1,0 +1,7 @@
+export {
+  FAKE_FAIL_ANNOTATION,
+  type FakeApiServer,
+  type FakeApiServerOptions,
+  simulatedKnative,
+  startFakeApiServer,
+} from "./fake-api-server.js";
