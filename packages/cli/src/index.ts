@@ -1,0 +1,14 @@
+export { type ApiClient, type ApiClientOptions, createApiClient, errorFromResponse } from "./api-client.js";
+export type { Model, ModelVersion, PartUrl, Upload, UploadedPart } from "./api-schemas.js";
+export { type Command, DEFAULT_PARALLEL, HELP, parseCommand } from "./args.js";
+export { runCli, VERSION } from "./cli.js";
+export { CliError, type CliErrorCode, isCliError } from "./cli-error.js";
+export type { CliIo } from "./cli-io.js";
+export { type CliConfig, configDir, readConfigFile, resolveConfig, writeConfigFile } from "./config-store.js";
+export { describeError, formatBytes } from "./error-messages.js";
+export { EXIT, type ExitCode } from "./exit-codes.js";
+export { sha256File } from "./hash-file.js";
+export { createProgress, formatProgressLine, type Progress } from "./progress.js";
+export { loadResumeState, type ResumeState, removeResumeState, saveResumeState } from "./resume-state.js";
+export { createRetryPolicy, isRetryable, type RetryOptions } from "./retry-policy.js";
+export { missingParts, partRange, uploadParts } from "./upload-runner.js";
