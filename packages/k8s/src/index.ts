@@ -39,6 +39,7 @@ export {
   collectManifests,
   createManifestValidator,
   defaultSchemaDir,
+  goRegExp,
   isManifestFile,
   type ManifestDocument,
   type ManifestValidator,

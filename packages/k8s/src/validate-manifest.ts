@@ -72,7 +72,7 @@ async function coreModel(apiVersion: string, kind: string): Promise<ModelCtor | 
  * PrometheusRule's `^(?i)(abort|warn)?$`) is a syntax error in JavaScript, so it is dropped and the
  * whole pattern gets the `i` flag (slightly looser than Go when `(?i)` is not at the start).
  */
-const goRegExp = Object.assign(
+export const goRegExp = Object.assign(
   (pattern: string, flags: string): RegExp =>
     pattern.includes("(?i)")
       ? new RegExp(pattern.replaceAll("(?i)", ""), `${flags}i`)
