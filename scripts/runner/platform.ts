@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createDb, migrateToLatest } from "@maas/db";
 import {
   type DeliverOptions,
   type DeliveryOutcome,
@@ -15,8 +16,9 @@ import {
   parseDeliverySpec,
   startBrokerIngress,
 } from "@maas/delivery";
-import { type MaasEvent, postEvent } from "@maas/events";
+import { getDefinition, type MaasEvent, postEvent } from "@maas/events";
 import { createKafka } from "@maas/events/kafka";
+import { OutboxRelay } from "@maas/events/outbox";
 import { type ApiServer, createManifestValidator, startApiServer } from "@maas/k8s";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { FunctionProcess } from "./function-process.js";
@@ -174,6 +176,32 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       });
     }
     cleanups.push(() => log.close());
+
+    // What a cluster does with a migration Job and the relay Deployment, the runner does itself: the
+    // schema is brought up to date before any function starts, and committed outbox rows are relayed
+    // into the event log (the Broker's topic, or the definition's own topic such as maas.usage).
+    const database = await createDb({ url: databaseUrl });
+    cleanups.push(() => database.close());
+    await migrateToLatest(database.db);
+    const brokerTopic = topology.brokers[0]?.topic ?? "maas.events";
+    const relay = new OutboxRelay({
+      db: database.db,
+      pollIntervalMs: 200,
+      publisher: {
+        publish: async (evs) => {
+          for (const ev of evs) {
+            const topic = getDefinition(ev.type)?.topic === "maas.usage" ? "maas.usage" : brokerTopic;
+            await log.append(mapTopic(topic), [ev]);
+          }
+        },
+      },
+      logger: {
+        warn: (obj, msg) => notice(`outbox relay: ${msg ?? ""} ${JSON.stringify(obj)}`),
+        error: (obj, msg) => notice(`outbox relay: ${msg ?? ""} ${JSON.stringify(obj)}`),
+      },
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
 
     // Broker and KafkaSink ingress, one server: `/<ns>/<name>` each.
     const ingress = await startBrokerIngress(
