@@ -1,18 +1,38 @@
+import { createDb, type DbHandle, migrateToLatest, withSystem } from "@maas/db";
 import { createEvent, encodeHttpBinary, events, knativePing, type MaasEvent } from "@maas/events";
+import {
+  MemorySpendSink,
+  PostgresUsageStore,
+  seedUsageTenant,
+  UsageIngestor,
+  usageEvent,
+} from "@maas/fn-metering/usage";
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBilling } from "./app.js";
+
+let handle: DbHandle;
+const now = new Date("2026-02-02T02:00:00Z");
+beforeAll(async () => {
+  handle = createDb({});
+  await migrateToLatest(handle.db);
+}, 60_000);
+afterAll(async () => handle?.close());
 
 function setup() {
   const { logger, lines } = captureLogger();
-  return { fn: createBilling({ logger }), lines };
+  const spend = new MemorySpendSink();
+  return { fn: createBilling({ logger, db: handle.db, spend, clock: () => now }), lines, spend };
 }
 
 function post(fn: MaasFunction, event: MaasEvent) {
   const m = encodeHttpBinary(event);
   return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
 }
+
+const ping = (data: unknown) =>
+  createEvent(knativePing, { source: "/apis/v1/namespaces/maas/pingsources/billing", data: data as never });
 
 describe("billing", () => {
   it("is live at once and ready only when told", async () => {
@@ -23,15 +43,6 @@ describe("billing", () => {
     expect((await fn.app.request("/readyz")).status).toBe(200);
   });
 
-  it("exposes its metrics, labelled with its name", async () => {
-    const { fn } = setup();
-    await fn.app.request("/healthz");
-    const text = await (await fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="billing",method="GET",route="/healthz",status="200"} 1',
-    );
-  });
-
   it("answers unknown routes with the one error body", async () => {
     const { fn } = setup();
     const res = await fn.app.request("/nope");
@@ -39,17 +50,53 @@ describe("billing", () => {
     expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
-  it.each([
-    ["dev.knative.sources.ping", () => createEvent(knativePing, { source: "/test", data: { job: "daily" } })],
-  ] as const)("accepts %s with 202 and logs it", async (short, make) => {
+  it("closes last month into one invoice per tenant on close-period, and a rerun changes nothing", async () => {
     const { fn, lines } = setup();
-    const event = make();
-    const res = await post(fn, event);
-    expect(res.status).toBe(202);
-    expect(lines.find((l) => l.msg === `${short} received`)).toMatchObject({
-      eventId: event.id,
-      level: "info",
+    const t = await seedUsageTenant(handle.db);
+    const ingestor = new UsageIngestor({
+      store: new PostgresUsageStore(handle.db),
+      spend: new MemorySpendSink(),
+      clock: () => now,
     });
+    await ingestor.ingest([
+      usageEvent(t, { startedAt: "2026-01-05T10:00:00Z", durationMs: 12 }),
+      usageEvent(t, { startedAt: "2026-01-20T10:00:00Z", durationMs: 30 }),
+      usageEvent(t, { startedAt: "2026-02-01T10:00:00Z", durationMs: 30 }), // open period: not invoiced
+    ]);
+    for (let i = 0; i < 2; i++) expect((await post(fn, ping({ job: "close-period" }))).status).toBe(202);
+    const invoices = await withSystem(handle.db, (trx) =>
+      trx.selectFrom("invoices").selectAll().where("tenant_id", "=", t.tenantId).execute(),
+    );
+    expect(invoices).toHaveLength(1);
+    expect(invoices[0]).toMatchObject({
+      period: "2026-01",
+      total_micros: 520n,
+      requests: 2n,
+      currency: "EUR",
+    });
+    const outbox = await withSystem(handle.db, (trx) =>
+      trx.selectFrom("outbox").select("event").where("tenant_id", "=", t.tenantId).execute(),
+    );
+    expect(outbox.map((o) => o.event.type)).toEqual([events.invoiceIssued.type]);
+    expect(lines.filter((l) => l.msg === "period close done").map((l) => l.invoices)).toEqual([1, 0]);
+  });
+
+  it("daily-rollup copies month-to-date totals into the spend counters", async () => {
+    const { fn, spend } = setup();
+    const t = await seedUsageTenant(handle.db);
+    const ingestor = new UsageIngestor({
+      store: new PostgresUsageStore(handle.db),
+      spend: new MemorySpendSink(),
+      clock: () => now,
+    });
+    await ingestor.ingest([usageEvent(t, { startedAt: "2026-02-01T10:00:00Z", durationMs: 12 })]);
+    expect((await post(fn, ping({ job: "daily-rollup" }))).status).toBe(202);
+    expect(spend.get(t.tenantId, "2026-02")).toBe(170n);
+  });
+
+  it("refuses an unknown job for good (422: never retried)", async () => {
+    const { fn } = setup();
+    expect((await post(fn, ping({ job: "daily" }))).status).toBe(422);
   });
 
   it("answers an event type it does not handle with 400, never 404", async () => {

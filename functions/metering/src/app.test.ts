@@ -1,12 +1,26 @@
+import { createDb, type DbHandle, migrateToLatest, withSystem } from "@maas/db";
 import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetering } from "./app.js";
+import { MemorySpendSink } from "./usage/spend-sink.js";
+import { seedUsageTenant, usageEvent } from "./usage/testing.js";
+import { UsageIngestor } from "./usage/usage-ingestor.js";
+import { PostgresUsageStore } from "./usage/usage-store.js";
+
+let handle: DbHandle;
+beforeAll(async () => {
+  handle = createDb({});
+  await migrateToLatest(handle.db);
+}, 60_000);
+afterAll(async () => handle?.close());
 
 function setup() {
   const { logger, lines } = captureLogger();
-  return { fn: createMetering({ logger }), lines };
+  const spend = new MemorySpendSink();
+  const ingestor = new UsageIngestor({ store: new PostgresUsageStore(handle.db), spend });
+  return { fn: createMetering({ logger, ingestor }), lines, spend };
 }
 
 function post(fn: MaasFunction, event: MaasEvent) {
@@ -39,36 +53,18 @@ describe("metering", () => {
     expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
-  it.each([
-    [
-      "inference.completed",
-      () =>
-        createEvent(events.inferenceCompleted, {
-          source: "/test",
-          data: {
-            tenantId: "tnt_acme",
-            deploymentId: "dep_1",
-            modelId: "mdl_resnet",
-            versionId: "mver_1",
-            requestId: "req_1",
-            status: "ok",
-            startedAt: "2026-01-01T00:00:00.000Z",
-            durationMs: 12.5,
-            inputBytes: 1024,
-            outputBytes: 64,
-            costMicros: 150,
-          },
-        }),
-    ],
-  ] as const)("accepts %s with 202 and logs it", async (short, make) => {
-    const { fn, lines } = setup();
-    const event = make();
-    const res = await post(fn, event);
-    expect(res.status).toBe(202);
-    expect(lines.find((l) => l.msg === `${short} received`)).toMatchObject({
-      eventId: event.id,
-      level: "info",
-    });
+  it("meters an inference.completed delivered over HTTP once, however often it is redelivered", async () => {
+    const { fn, lines, spend } = setup();
+    const t = await seedUsageTenant(handle.db);
+    const event = usageEvent(t, { durationMs: 12 });
+    for (let i = 0; i < 3; i++) expect((await post(fn, event)).status).toBe(202);
+    const received = lines.filter((l) => l.msg === "inference.completed received");
+    expect(received.map((l) => l.inserted)).toEqual([1, 0, 0]);
+    const rows = await withSystem(handle.db, (trx) =>
+      trx.selectFrom("usage_events").select("event_id").where("tenant_id", "=", t.tenantId).execute(),
+    );
+    expect(rows).toEqual([{ event_id: event.id }]);
+    expect([...spend.totals.values()]).toEqual([170n]);
   });
 
   it("answers an event type it does not handle with 400, never 404", async () => {

@@ -1,13 +1,79 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@maas/db";
 import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
-import { describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNotifier } from "./app.js";
+import { newWebhookSecret } from "./webhooks/signature.js";
+import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
 
-function setup() {
-  const { logger, lines } = captureLogger();
-  return { fn: createNotifier({ logger }), lines };
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
 }
+
+let handle: DbHandle;
+let server: Server;
+let url: string;
+const received: Received[] = [];
+// The receiver answers this status (500 = fails on purpose).
+let answer = 200;
+
+beforeAll(async () => {
+  handle = createDb({});
+  await migrateToLatest(handle.db);
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = answer;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+}, 60_000);
+afterAll(async () => {
+  server?.close();
+  await handle?.close();
+});
+
+async function tenantWithWebhook(eventTypes: string[] = []) {
+  const tenantId = newId("tnt");
+  const secret = newWebhookSecret();
+  const webhookId = newId("whk");
+  await withSystem(handle.db, async (trx) => {
+    await trx
+      .insertInto("tenants")
+      .values({ id: tenantId, slug: `n-${tenantId.slice(-10)}`, name: "n" })
+      .execute();
+    await trx
+      .insertInto("webhooks")
+      .values({ id: webhookId, tenant_id: tenantId, url, secret, event_types: JSON.stringify(eventTypes) })
+      .execute();
+  });
+  return { tenantId, secret, webhookId };
+}
+
+const threshold = (tenantId: string) =>
+  createEvent(events.quotaThresholdCrossed, {
+    source: "/functions/metering",
+    data: {
+      tenantId,
+      quota: "budget",
+      thresholdPercent: 80,
+      used: 80,
+      limit: 100,
+      unit: "micros",
+      period: "2026-02",
+    },
+  });
 
 function post(fn: MaasFunction, event: MaasEvent) {
   const m = encodeHttpBinary(event);
@@ -16,75 +82,105 @@ function post(fn: MaasFunction, event: MaasEvent) {
 
 describe("notifier", () => {
   it("is live at once and ready only when told", async () => {
-    const { fn } = setup();
+    const { logger } = captureLogger();
+    const fn = createNotifier({ logger, dispatcher: new WebhookDispatcher({ db: handle.db }) });
     expect((await fn.app.request("/healthz")).status).toBe(200);
     expect((await fn.app.request("/readyz")).status).toBe(503);
-    fn.setReady(true);
-    expect((await fn.app.request("/readyz")).status).toBe(200);
   });
 
-  it("exposes its metrics, labelled with its name", async () => {
-    const { fn } = setup();
-    await fn.app.request("/healthz");
-    const text = await (await fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="notifier",method="GET",route="/healthz",status="200"} 1',
-    );
-  });
-
-  it("answers unknown routes with the one error body", async () => {
-    const { fn } = setup();
-    const res = await fn.app.request("/nope");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
-
-  it.each([
-    [
-      "quota.threshold.crossed",
-      () =>
-        createEvent(events.quotaThresholdCrossed, {
-          source: "/test",
-          data: {
-            tenantId: "tnt_acme",
-            quota: "budget",
-            thresholdPercent: 80,
-            used: 80_000_000,
-            limit: 100_000_000,
-            unit: "micros",
-            period: "2026-01",
-          },
-        }),
-    ],
-    [
-      "invoice.issued",
-      () =>
-        createEvent(events.invoiceIssued, {
-          source: "/test",
-          data: {
-            tenantId: "tnt_acme",
-            invoiceId: "inv_1",
-            periodStart: "2026-01-01T00:00:00.000Z",
-            periodEnd: "2026-02-01T00:00:00.000Z",
-            currency: "EUR",
-            totalMicros: 0,
-            lines: [],
-          },
-        }),
-    ],
-  ] as const)("accepts %s with 202 and logs it", async (short, make) => {
-    const { fn, lines } = setup();
-    const event = make();
-    const res = await post(fn, event);
-    expect(res.status).toBe(202);
-    expect(lines.find((l) => l.msg === `${short} received`)).toMatchObject({
-      eventId: event.id,
-      level: "info",
+  it("delivers a signed webhook that the standardwebhooks reference library verifies, once per event", async () => {
+    answer = 200;
+    received.length = 0;
+    const { tenantId, secret, webhookId } = await tenantWithWebhook();
+    const { logger, lines } = captureLogger();
+    const fn = createNotifier({ logger, dispatcher: new WebhookDispatcher({ db: handle.db }) });
+    const event = threshold(tenantId);
+    expect((await post(fn, event)).status).toBe(202);
+    expect((await post(fn, event)).status).toBe(202); // redelivered by the broker: nothing new
+    expect(received).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === "quota.threshold.crossed received").map((l) => l.enqueued)).toEqual([
+      1, 0,
+    ]);
+    const got = received[0] as Received;
+    const verified = new Webhook(secret).verify(got.body, {
+      "webhook-id": String(got.headers["webhook-id"]),
+      "webhook-timestamp": String(got.headers["webhook-timestamp"]),
+      "webhook-signature": String(got.headers["webhook-signature"]),
     });
+    expect(verified).toMatchObject({
+      type: events.quotaThresholdCrossed.type,
+      data: { tenantId, thresholdPercent: 80 },
+    });
+    expect(got.headers["webhook-id"]).toBe(event.id);
+    // A tampered body or another secret fails verification.
+    expect(() =>
+      new Webhook(secret).verify(`${got.body} `, {
+        "webhook-id": String(got.headers["webhook-id"]),
+        "webhook-timestamp": String(got.headers["webhook-timestamp"]),
+        "webhook-signature": String(got.headers["webhook-signature"]),
+      }),
+    ).toThrow();
+    const log = await withSystem(handle.db, (trx) =>
+      trx.selectFrom("webhook_deliveries").selectAll().where("webhook_id", "=", webhookId).execute(),
+    );
+    expect(log).toMatchObject([{ status: "delivered", attempts: 1, last_status_code: 200 }]);
+  });
+
+  it("skips webhooks that filter the event type out", async () => {
+    received.length = 0;
+    const { tenantId } = await tenantWithWebhook([events.invoiceIssued.type]);
+    const dispatcher = new WebhookDispatcher({ db: handle.db });
+    expect(await dispatcher.enqueue(threshold(tenantId))).toBe(0);
+  });
+
+  it("retries a failing receiver with exponential backoff, then dead-letters it", async () => {
+    answer = 500;
+    received.length = 0;
+    const { tenantId, webhookId } = await tenantWithWebhook();
+    let now = new Date("2026-02-10T00:00:00Z");
+    const dispatcher = new WebhookDispatcher({
+      db: handle.db,
+      maxAttempts: 4,
+      baseDelayMs: 1_000,
+      clock: () => now,
+    });
+    await dispatcher.enqueue(threshold(tenantId));
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await dispatcher.runDue();
+      expect(r.attempted).toBe(1);
+      // Not due again before its backoff has passed.
+      expect((await dispatcher.runDue()).attempted).toBe(0);
+      const row = await withSystem(handle.db, (trx) =>
+        trx
+          .selectFrom("webhook_deliveries")
+          .selectAll()
+          .where("webhook_id", "=", webhookId)
+          .executeTakeFirstOrThrow(),
+      );
+      if (row.next_attempt_at) {
+        delays.push(row.next_attempt_at.getTime() - now.getTime());
+        now = row.next_attempt_at;
+      }
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000]);
+    expect(received).toHaveLength(4);
+    const row = await withSystem(handle.db, (trx) =>
+      trx
+        .selectFrom("webhook_deliveries")
+        .selectAll()
+        .where("webhook_id", "=", webhookId)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(row).toMatchObject({ status: "dead", attempts: 4, last_status_code: 500 });
+    expect(row.dead_lettered_at).toEqual(now);
+    now = new Date(now.getTime() + 86_400_000);
+    expect((await dispatcher.runDue()).attempted).toBe(0);
   });
 
   it("answers an event type it does not handle with 400, never 404", async () => {
-    const { fn } = setup();
+    const { logger } = captureLogger();
+    const fn = createNotifier({ logger, dispatcher: new WebhookDispatcher({ db: handle.db }) });
     const res = await post(
       fn,
       createEvent(events.deploymentDeleted, {

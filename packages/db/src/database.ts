@@ -214,6 +214,122 @@ export interface TenantStorageTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// ---- 0003-billing ----
+
+export const USAGE_STATUSES = ["ok", "error"] as const;
+export type UsageStatus = (typeof USAGE_STATUSES)[number];
+export const INVOICE_STATUSES = ["issued", "paid", "void"] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+export const DELIVERY_STATUSES = ["pending", "retrying", "delivered", "dead"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A plan's price (tenant_id null) or a tenant's override (plan null), per device, from valid_from. */
+export interface PricesTable {
+  id: Serial8;
+  plan: ColumnType<string | null, string | null | undefined, string | null>;
+  tenant_id: ColumnType<string | null, string | null | undefined, never>;
+  device: Device;
+  currency: ColumnType<string, string | undefined, string>;
+  per_1k_inferences_micros: Int8;
+  per_compute_second_micros: Int8;
+  valid_from: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+}
+
+/** One metered CloudEvent; (source, event_id) is its identity, so a redelivery inserts nothing. */
+export interface UsageEventsTable {
+  source: ColumnType<string, string, never>;
+  event_id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  version_id: ColumnType<string, string, never>;
+  deployment_id: ColumnType<string, string, never>;
+  request_id: ColumnType<string, string, never>;
+  occurred_at: ColumnType<Date, Date | string, never>;
+  items: ColumnType<number, number, never>;
+  compute_ms: ColumnType<bigint, bigint | number, never>;
+  /** Computed once at metering from the price in force; never recomputed. */
+  cost_micros: ColumnType<bigint, bigint | number, never>;
+  device: ColumnType<Device, Device, never>;
+  status: ColumnType<UsageStatus, UsageStatus, never>;
+  /** `YYYY-MM`: the event's month, or the open period when that month was already closed (`late`). */
+  period: ColumnType<string, string, never>;
+  late: ColumnType<boolean, boolean | undefined, never>;
+  ingested_at: CreatedAt;
+}
+
+export interface UsageHourlyTable {
+  tenant_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  hour: ColumnType<Date, Date | string, never>;
+  requests: Int8WithDefault;
+  items: Int8WithDefault;
+  compute_ms: Int8WithDefault;
+  cost_micros: Int8WithDefault;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface InvoicesTable {
+  /** `inv_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  period: ColumnType<string, string, never>;
+  status: ColumnType<InvoiceStatus, InvoiceStatus | undefined, InvoiceStatus>;
+  currency: ColumnType<string, string, never>;
+  requests: ColumnType<bigint, bigint | number, never>;
+  total_micros: ColumnType<bigint, bigint | number, never>;
+  period_start: ColumnType<Date, Date | string, never>;
+  period_end: ColumnType<Date, Date | string, never>;
+  issued_at: CreatedAt;
+}
+
+export interface InvoiceLinesTable {
+  id: Serial8;
+  tenant_id: ColumnType<string, string, never>;
+  invoice_id: ColumnType<string, string, never>;
+  model_id: ColumnType<string, string, never>;
+  description: ColumnType<string, string, never>;
+  /** Inferences. */
+  quantity: ColumnType<bigint, bigint | number, never>;
+  compute_ms: ColumnType<bigint, bigint | number, never>;
+  /** Average per inference, rounded half up; informative (the amount is the sum of metered costs). */
+  unit_price_micros: ColumnType<bigint, bigint | number, never>;
+  amount_micros: ColumnType<bigint, bigint | number, never>;
+}
+
+export interface WebhooksTable {
+  /** `whk_…` */
+  id: ColumnType<string, string, never>;
+  tenant_id: ColumnType<string, string, never>;
+  url: string;
+  /** `whsec_<base64>`; readable by the system role only (column privilege), shown once at creation. */
+  secret: string;
+  /** Event types delivered; empty = all. Write JSON text. */
+  event_types: JsonArrayColumn;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Serial8;
+  tenant_id: ColumnType<string, string, never>;
+  webhook_id: ColumnType<string, string, never>;
+  event_id: ColumnType<string, string, never>;
+  event_type: ColumnType<string, string, never>;
+  payload: ColumnType<JsonObject, JsonObject | string, never>;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status_code: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  next_attempt_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  dead_lettered_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   quotas: QuotasTable;
@@ -226,6 +342,13 @@ export interface Database {
   uploads: UploadsTable;
   deployments: DeploymentsTable;
   tenant_storage: TenantStorageTable;
+  prices: PricesTable;
+  usage_events: UsageEventsTable;
+  usage_hourly: UsageHourlyTable;
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** Tables that carry `tenant_id` and are filtered by row-level security (tenants filters on `id`). */
@@ -240,6 +363,12 @@ export const TENANT_TABLES = [
   "uploads",
   "deployments",
   "tenant_storage",
+  "usage_events",
+  "usage_hourly",
+  "invoices",
+  "invoice_lines",
+  "webhooks",
+  "webhook_deliveries",
 ] as const;
 
 export type Tenant = Selectable<TenantsTable>;
@@ -274,3 +403,12 @@ export type DeploymentUpdate = Updateable<DeploymentsTable>;
 export type TenantStorage = Selectable<TenantStorageTable>;
 export type NewTenantStorage = Insertable<TenantStorageTable>;
 export type TenantStorageUpdate = Updateable<TenantStorageTable>;
+
+export type Price = Selectable<PricesTable>;
+export type UsageEvent = Selectable<UsageEventsTable>;
+export type UsageHourly = Selectable<UsageHourlyTable>;
+export type Invoice = Selectable<InvoicesTable>;
+export type InvoiceLine = Selectable<InvoiceLinesTable>;
+export type Webhook = Selectable<WebhooksTable>;
+export type NewWebhook = Insertable<WebhooksTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;

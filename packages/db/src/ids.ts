@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   deployment: "dep",
   event: "evt",
   invoice: "inv",
+  webhook: "whk",
   request: "req",
 } as const;
 

@@ -26,10 +26,12 @@ describe("pnpm migrate (on PostgreSQL from DATABASE_URL)", () => {
     expect(lines).toEqual([
       expect.stringMatching(/applied 0001-tenancy$/),
       expect.stringMatching(/applied 0002-registry$/),
+      expect.stringMatching(/applied 0003-billing$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0001-tenancy$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0002-registry$/),
-      expect.stringMatching(/reverted 0002-registry$/),
-      expect.stringMatching(/applied 0002-registry$/),
+      expect.stringMatching(/^applied \d{4}-.*Z\s+0003-billing$/),
+      expect.stringMatching(/reverted 0003-billing$/),
+      expect.stringMatching(/applied 0003-billing$/),
     ]);
     expect(lines[0]).toContain(fresh.name);
     if (new URL(fresh.url).password)

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { authenticate, type Verifier } from "@maas/auth";
 import type { ControlEnv } from "../control-env.js";
 import { registerDocs } from "../docs/docs-routes.js";
+import { registerBillingRoutes } from "../routes/billing-routes.js";
 import { registerV1AuditList } from "../routes/v1-audit-list.js";
 import { registerV1DeploymentsCreate } from "../routes/v1-deployments-create.js";
 import { registerV1DeploymentsDelete } from "../routes/v1-deployments-delete.js";
@@ -92,5 +93,6 @@ export function createControlApi(
   registerV1DeploymentsDelete(api, services);
   // Audit
   registerV1AuditList(api, services);
+  registerBillingRoutes(api, services);
   return api;
 }

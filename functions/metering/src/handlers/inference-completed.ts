@@ -1,12 +1,22 @@
 import type { EventHandler } from "@maas/runtime";
+import type { UsageIngestor } from "../usage/usage-ingestor.js";
 
 /**
- * `io.maas.inference.completed.v1`. Thin for now: it only records that the event arrived, so delivery can
- * be tested end to end; the real work lands with issue 7. It must stay idempotent on `event.id` (delivery
- * is at-least-once).
+ * `inference.completed` delivered one per HTTP request (the KafkaSource, the local runner): the
+ * same exactly-once path as a Kafka batch, with a batch of one. A redelivery answers 202 and
+ * changes nothing.
  */
-export const handleInferenceCompleted: EventHandler = async (event, { logger }) => {
-  // TODO(issue 7): insert the usage row keyed by the event id (a redelivery changes nothing), roll up per
-  // tenant x model x hour, advance the month-to-date spend counter.
-  logger.info({ source: event.source, subject: event.subject }, "inference.completed received");
-};
+export function inferenceCompletedHandler(ingestor: UsageIngestor): EventHandler {
+  return async function handleInferenceCompleted(event, { logger }) {
+    const result = await ingestor.ingest([event]);
+    logger.info(
+      {
+        eventId: event.id,
+        inserted: result.inserted,
+        duplicate: result.duplicates > 0,
+        late: result.late > 0,
+      },
+      "inference.completed received",
+    );
+  };
+}

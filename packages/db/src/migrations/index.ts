@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001-tenancy.js";
 import * as m0002 from "./0002-registry.js";
+import * as m0003 from "./0003-billing.js";
 
 /**
  * Every migration, in order, listed explicitly (no directory scan: bundlers and `tsx` agree on an
@@ -9,6 +10,7 @@ import * as m0002 from "./0002-registry.js";
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001-tenancy": m0001,
   "0002-registry": m0002,
+  "0003-billing": m0003,
 });
 
 /**

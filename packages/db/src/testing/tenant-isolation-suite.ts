@@ -24,14 +24,23 @@ export interface Engine {
 const TENANCY_TABLES = ["tenants", "quotas", "api_keys", "members", "audit_log", "outbox"] as const;
 /** Tables of 0002-registry. */
 const REGISTRY_TABLES = ["models", "model_versions", "uploads", "deployments", "tenant_storage"] as const;
-const TABLES = [...TENANCY_TABLES, ...REGISTRY_TABLES] as const;
+/** Tables of 0003-billing that carry tenant_id (prices is shared: plan rows have no tenant). */
+const BILLING_TABLES = [
+  "usage_events",
+  "usage_hourly",
+  "invoices",
+  "invoice_lines",
+  "webhooks",
+  "webhook_deliveries",
+] as const;
+const TABLES = [...TENANCY_TABLES, ...REGISTRY_TABLES, ...BILLING_TABLES] as const;
 type Table = (typeof TABLES)[number];
 /** Tables whose tenant column is `tenant_id` (tenants uses `id`). */
 const TENANT_COLUMN_TABLES = TABLES.filter(
   (t): t is Exclude<Table, "tenants"> => t !== "tenants",
 ) satisfies readonly (typeof TENANT_TABLES)[number][];
 /** Every migration, in order. */
-const MIGRATIONS = ["0001-tenancy", "0002-registry"];
+const MIGRATIONS = ["0001-tenancy", "0002-registry", "0003-billing"];
 
 /** insufficient_privilege: a failed RLS WITH CHECK and a missing GRANT both raise it. */
 const INSUFFICIENT_PRIVILEGE = "42501";
@@ -283,6 +292,16 @@ export function describeTenantIsolation(engine: Engine): void {
               .execute(),
         ],
         ["tenant_storage", (trx) => trx.insertInto("tenant_storage").values({ tenant_id: b }).execute()],
+        ["webhooks", (trx) => trx.insertInto("webhooks").values(webhookValues(b)).execute()],
+        // Usage and invoices are the system role's to write, for any tenant, the caller's own included.
+        [
+          "usage_events",
+          (trx) => trx.insertInto("usage_events").values(usageValues(b, seed.bModel)).execute(),
+        ],
+        [
+          "usage_events (own)",
+          (trx) => trx.insertInto("usage_events").values(usageValues(seed.a, seed.aModel)).execute(),
+        ],
         [
           "outbox (no tenant)",
           (trx) =>
@@ -423,6 +442,34 @@ export function describeTenantIsolation(engine: Engine): void {
       expect(quota.monthly_budget_micros).toBe(25_000_000n);
     });
 
+    it("a tenant cannot read a webhook's secret, only the system role can", async () => {
+      await expectPgError(
+        withTenant(db, seed.a, (trx) => trx.selectFrom("webhooks").select(["id", "secret"]).execute()),
+        INSUFFICIENT_PRIVILEGE,
+        "select secret",
+      );
+      const visible = await withTenant(db, seed.a, (trx) =>
+        trx.selectFrom("webhooks").select(["id", "url"]).execute(),
+      );
+      expect(visible.length).toBe(1);
+      const secrets = await withSystem(db, (trx) => trx.selectFrom("webhooks").select("secret").execute());
+      expect(secrets.every((r) => r.secret.startsWith("whsec_"))).toBe(true);
+    });
+
+    it("every tenant reads the plan prices, no tenant writes them", async () => {
+      const prices = await withTenant(db, seed.a, (trx) =>
+        trx.selectFrom("prices").select(["plan", "device"]).execute(),
+      );
+      expect(prices.map((p) => `${p.plan}/${p.device}`).sort()).toEqual(["default/cpu", "default/gpu"]);
+      await expectPgError(
+        withTenant(db, seed.a, (trx) =>
+          trx.updateTable("prices").set({ per_1k_inferences_micros: 0 }).execute(),
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "update prices",
+      );
+    });
+
     it("an error inside withTenant rolls the whole transaction back", async () => {
       const subject = `rolled-back-${newId("mem")}`;
       await expect(
@@ -538,6 +585,11 @@ export function describeTenantIsolation(engine: Engine): void {
         expect(await existingTables(fdb)).toEqual([...TABLES].sort());
 
         // One step at a time, newest first, each leaving exactly the earlier migrations' tables.
+        const downBilling = await migrateDown(fdb);
+        expect(downBilling.results.map((r) => [r.migrationName, r.direction])).toEqual([
+          ["0003-billing", "Down"],
+        ]);
+        expect(await existingTables(fdb)).toEqual([...TENANCY_TABLES, ...REGISTRY_TABLES].sort());
         const downRegistry = await migrateDown(fdb);
         expect(downRegistry.results.map((r) => [r.migrationName, r.direction])).toEqual([
           ["0002-registry", "Down"],
@@ -675,6 +727,56 @@ async function seedTwoTenants(db: Kysely<Database>): Promise<Seed> {
         .insertInto("tenant_storage")
         .values({ tenant_id: tenant.id, reserved_bytes: 1024n })
         .execute();
+      await trx.insertInto("usage_events").values(usageValues(tenant.id, model)).execute();
+      await trx
+        .insertInto("usage_hourly")
+        .values({
+          tenant_id: tenant.id,
+          model_id: model,
+          hour: "2026-01-01T10:00:00Z",
+          requests: 1,
+          cost_micros: 60,
+        })
+        .execute();
+      const invoice = newId("inv");
+      await trx
+        .insertInto("invoices")
+        .values({
+          id: invoice,
+          tenant_id: tenant.id,
+          period: "2026-01",
+          currency: "EUR",
+          requests: 1,
+          total_micros: 60,
+          period_start: "2026-01-01T00:00:00Z",
+          period_end: "2026-02-01T00:00:00Z",
+        })
+        .execute();
+      await trx
+        .insertInto("invoice_lines")
+        .values({
+          tenant_id: tenant.id,
+          invoice_id: invoice,
+          model_id: model,
+          description: "seed",
+          quantity: 1,
+          compute_ms: 1,
+          unit_price_micros: 60,
+          amount_micros: 60,
+        })
+        .execute();
+      const webhook = webhookValues(tenant.id);
+      await trx.insertInto("webhooks").values(webhook).execute();
+      await trx
+        .insertInto("webhook_deliveries")
+        .values({
+          tenant_id: tenant.id,
+          webhook_id: webhook.id,
+          event_id: newId("evt"),
+          event_type: "io.maas.invoice.issued.v1",
+          payload: {},
+        })
+        .execute();
       registry.push({ model, version: version.id });
     }
     await trx
@@ -723,6 +825,35 @@ function uploadValues(tenantId: string, modelId: string, versionId: string) {
   };
 }
 
+function usageValues(tenantId: string, modelId: string) {
+  return {
+    source: "/seed",
+    event_id: newId("evt"),
+    tenant_id: tenantId,
+    model_id: modelId,
+    version_id: "mver_seed",
+    deployment_id: "dep_seed",
+    request_id: "req_seed",
+    occurred_at: "2026-01-01T10:00:00Z",
+    items: 1,
+    compute_ms: 1,
+    cost_micros: 60,
+    device: "cpu" as const,
+    status: "ok" as const,
+    period: "2026-01",
+  };
+}
+
+function webhookValues(tenantId: string) {
+  return {
+    id: newId("evt").replace(/^evt_/, "whk_"),
+    tenant_id: tenantId,
+    url: "https://hooks.example/maas",
+    secret: "whsec_c2VjcmV0",
+    event_types: "[]",
+  };
+}
+
 function deploymentValues(tenantId: string, modelId: string, versionId: string, name: string) {
   return { id: newId("dep"), tenant_id: tenantId, model_id: modelId, version_id: versionId, name };
 }
@@ -734,10 +865,17 @@ interface OwnedRow {
 
 /** Every row of a table as (primary key, owning tenant), read through whatever scope `trx` has. */
 async function scopedRows(trx: Kysely<Database>, table: Table): Promise<OwnedRow[]> {
-  const key = table === "quotas" || table === "tenant_storage" ? "tenant_id" : "id";
+  const key =
+    table === "quotas" || table === "tenant_storage"
+      ? sql.ref("tenant_id")
+      : table === "usage_events"
+        ? sql.ref("event_id")
+        : table === "usage_hourly"
+          ? sql`model_id || '@' || hour::text`
+          : sql.ref("id");
   const tenant = table === "tenants" ? "id" : "tenant_id";
   const { rows } = await sql<OwnedRow>`
-    select ${sql.ref(key)}::text as key, ${sql.ref(tenant)} as tenant from ${sql.table(table)} order by 1`.execute(
+    select ${key}::text as key, ${sql.ref(tenant)} as tenant from ${sql.table(table)} order by 1`.execute(
     trx,
   );
   return rows;

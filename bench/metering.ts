@@ -1,0 +1,400 @@
+// Metering acceptance benchmark (issue 7), real Kafka, PostgreSQL and Redis; the metering consumer
+// runs as a child process (`functions/metering/src/main.ts`, METERING_MODE=kafka) so it can be killed
+// for real. `pnpm exec tsx bench/metering.ts` from the repo root; writes bench/results/metering.json.
+//   1. ingest_events_per_s: BENCH_EVENTS (200,000) events, producer → Kafka → metering → Postgres.
+//   2. chaos: BENCH_EVENTS events of which 10 % are redeliveries of others, consumer killed (SIGKILL)
+//      and restarted twice and the broker restarted once during ingest → counted − unique.
+//   3. Redis month-to-date counters vs Postgres, to the micro-unit.
+//   4. monthly close run twice concurrently and then again: changes between runs; totals vs lines vs usage.
+// Own topics, consumer groups, database and Redis prefix: nothing shared with other users of the infra.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createDb, createFreshDatabase, migrateToLatest, withSystem } from "@maas/db";
+import { createKafka, KafkaPublisher } from "@maas/events/kafka";
+import { quotaKeys } from "@maas/quota";
+import { Redis } from "ioredis";
+import { closePeriods } from "../functions/billing/src/billing/close-period.js";
+import {
+  periodOfDate,
+  periodStart,
+  previousPeriod,
+  seedUsageTenant,
+  usageEvent,
+} from "../functions/metering/src/usage/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+
+const loadAtStart = Number(loadavg()[0]?.toFixed(1));
+const TOTAL = Number(process.env.BENCH_EVENTS ?? 200_000);
+const TENANTS = 12;
+const adminUrl = process.env.DATABASE_URL || "postgres://maas:maas@127.0.0.1:55432/maas";
+const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:56379";
+const brokers = process.env.KAFKA_BROKERS || "127.0.0.1:59092";
+const tag = randomBytes(4).toString("hex");
+const keyPrefix = `maas:bench-${tag}:`;
+
+const fresh = await createFreshDatabase(adminUrl, { prefix: "maas_bench" });
+const { db, close } = createDb({ url: fresh.url, poolMax: 4 });
+await migrateToLatest(db);
+const redis = new Redis(redisUrl);
+const kafka = createKafka({ brokers, clientId: `bench-metering-${tag}` });
+const topics = {
+  fast: `bench.usage.${tag}.fast`,
+  chaos: `bench.usage.${tag}.chaos`,
+  drain: `bench.usage.${tag}.drain`,
+  events: `bench.events.${tag}`,
+};
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({
+  topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 12, replicationFactor: 1 })),
+  waitForLeaders: true,
+});
+await admin.disconnect();
+
+// Usage of the previous month, so the monthly close can invoice it at the end.
+const now = new Date();
+const billed = previousPeriod(periodOfDate(now));
+const startMs = periodStart(billed).getTime();
+const startedAt = (i: number) => new Date(startMs + ((i * 7919) % (27 * 86_400_000))).toISOString();
+
+type Tenant = Awaited<ReturnType<typeof seedUsageTenant>>;
+async function seed(n: number, label: string): Promise<Tenant[]> {
+  const out: Tenant[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(await seedUsageTenant(db, { slug: `${label}-${i}`, device: i % 3 === 0 ? "gpu" : "cpu" }));
+  return out;
+}
+
+const restartable = new Set<ChildProcess>();
+let current: ChildProcess | undefined;
+let restarts = 0;
+let port = 40_000 + Math.floor(Math.random() * 10_000);
+function startConsumer(topic: string, group: string): ChildProcess {
+  port++;
+  const child = spawn(process.execPath, ["--import", "tsx", "functions/metering/src/main.ts"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "error",
+      DATABASE_URL: fresh.url,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      KAFKA_BROKERS: brokers,
+      METERING_MODE: "kafka",
+      METERING_TOPIC: topic,
+      METERING_GROUP: group,
+      METERING_CONCURRENCY: "4",
+      METERING_RECONCILE_S: "0",
+      EVENTS_TOPIC: topics.events,
+    },
+  });
+  // What Kubernetes would do: a consumer that exits on its own (not killed by us) is started again.
+  child.once("exit", (code, signal) => {
+    if (signal === null && code !== 0 && restartable.has(child)) {
+      restartable.delete(child);
+      current = startConsumer(topic, group);
+      restarts++;
+    }
+  });
+  restartable.add(child);
+  current = child;
+  return child;
+}
+
+async function waitReady(p: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${p}/readyz`)).ok) return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error("metering child never became ready");
+}
+
+async function counted(tenants: Tenant[]): Promise<number> {
+  const ids = tenants.map((t) => t.tenantId);
+  const row = await withSystem(db, (trx) =>
+    trx
+      .selectFrom("usage_events")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("tenant_id", "in", ids)
+      .executeTakeFirstOrThrow(),
+  );
+  return Number(row.n);
+}
+
+async function publishAll(
+  publisher: InstanceType<typeof KafkaPublisher>,
+  evs: Parameters<InstanceType<typeof KafkaPublisher>["publish"]>[0],
+) {
+  // A failed send (broker restarting) is sent again: more redeliveries, which metering must absorb.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await publisher.publish(evs);
+      return attempt - 1;
+    } catch {
+      await sleep(500);
+    }
+  }
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  restartable.delete(child);
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+// ---- 1. throughput -------------------------------------------------------------------------------
+const fastTenants = await seed(TENANTS, `fast-${tag}`);
+const fastEvents = Array.from({ length: TOTAL }, (_, i) =>
+  usageEvent(fastTenants[i % TENANTS] as Tenant, { startedAt: startedAt(i), durationMs: 5 + (i % 40) }),
+);
+let child = startConsumer(topics.fast, `bench-fast-${tag}`);
+await waitReady(port);
+const fastPublisher = new KafkaPublisher({ kafka, topic: topics.fast, maxBatchSize: 5_000, lingerMs: 2 });
+await fastPublisher.connect();
+const t0 = performance.now();
+const chunk = 10_000;
+const sends: Promise<number>[] = [];
+for (let i = 0; i < TOTAL; i += chunk) sends.push(publishAll(fastPublisher, fastEvents.slice(i, i + chunk)));
+await Promise.all(sends);
+const tProduced = performance.now();
+while ((await counted(fastTenants)) < TOTAL) await sleep(100);
+const t1 = performance.now();
+const ingestPerS = Math.round(TOTAL / ((t1 - t0) / 1000));
+const producePerS = Math.round(TOTAL / ((tProduced - t0) / 1000));
+console.log(
+  `throughput: ${TOTAL} events end to end in ${((t1 - t0) / 1000).toFixed(2)} s = ${ingestPerS}/s (producer alone ${producePerS}/s)`,
+);
+await kill(child, "SIGTERM");
+
+// 1b. The consumer alone: the same volume waiting in Kafka, then metering started and timed to drain
+// it (group join included). Separates metering's capacity from the producer's on a shared machine.
+const drainTenants = await seed(TENANTS, `drain-${tag}`);
+const drainEvents = Array.from({ length: TOTAL }, (_, i) =>
+  usageEvent(drainTenants[i % TENANTS] as Tenant, { startedAt: startedAt(i), durationMs: 5 + (i % 40) }),
+);
+const drainPublisher = new KafkaPublisher({ kafka, topic: topics.drain, maxBatchSize: 5_000, lingerMs: 2 });
+await Promise.all(
+  Array.from({ length: Math.ceil(TOTAL / chunk) }, (_, k) =>
+    publishAll(drainPublisher, drainEvents.slice(k * chunk, (k + 1) * chunk)),
+  ),
+);
+await drainPublisher.close();
+const td0 = performance.now();
+child = startConsumer(topics.drain, `bench-drain-${tag}`);
+while ((await counted(drainTenants)) < TOTAL) await sleep(100);
+const td1 = performance.now();
+const drainPerS = Math.round(TOTAL / ((td1 - td0) / 1000));
+console.log(
+  `drain: ${TOTAL} backlog events metered in ${((td1 - td0) / 1000).toFixed(2)} s = ${drainPerS}/s (process start included)`,
+);
+await kill(child, "SIGTERM");
+await fastPublisher.close();
+
+// ---- 2. chaos ------------------------------------------------------------------------------------
+const chaosTenants = await seed(TENANTS, `chaos-${tag}`);
+const unique = Math.round(TOTAL / 1.1);
+const uniques = Array.from({ length: unique }, (_, i) =>
+  usageEvent(chaosTenants[i % TENANTS] as Tenant, { startedAt: startedAt(i), durationMs: 3 + (i % 57) }),
+);
+// 10 % deliberate duplicates: the same CloudEvent (source + id) again, anywhere in the stream.
+const stream = [...uniques];
+for (let i = 0; stream.length < TOTAL; i++)
+  stream.push(uniques[(i * 7_3331) % unique] as (typeof uniques)[number]);
+for (let i = stream.length - 1; i > 0; i--) {
+  const j = Math.floor(Math.random() * (i + 1));
+  [stream[i], stream[j]] = [stream[j] as (typeof stream)[number], stream[i] as (typeof stream)[number]];
+}
+const group = `bench-chaos-${tag}`;
+child = startConsumer(topics.chaos, group);
+await waitReady(port);
+const chaosPublisher = new KafkaPublisher({ kafka, topic: topics.chaos, maxBatchSize: 2_000, lingerMs: 2 });
+const chaosChunk = Math.ceil(TOTAL / 20);
+const chaosLog: string[] = [];
+let resent = 0;
+let brokerRestart: Promise<void> | undefined;
+const tc0 = performance.now();
+for (let c = 0; c < 20; c++) {
+  if (c === 5 || c === 12) {
+    await kill(current ?? child, "SIGKILL");
+    chaosLog.push(`chunk ${c}: consumer SIGKILLed at ${await counted(chaosTenants)} rows; restarted`);
+    child = startConsumer(topics.chaos, group);
+  }
+  if (c === 8) {
+    chaosLog.push(`chunk ${c}: broker restart begins at ${await counted(chaosTenants)} rows`);
+    const t = performance.now();
+    brokerRestart = (async () => {
+      await run("bash", ["scripts/infra/kafka.sh", "down"], { cwd: root });
+      await run("bash", ["scripts/infra/kafka.sh", "up"], { cwd: root });
+      chaosLog.push(`broker back after ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    })();
+  }
+  resent += await publishAll(chaosPublisher, stream.slice(c * chaosChunk, (c + 1) * chaosChunk));
+  await sleep(150);
+}
+await brokerRestart;
+let last = -1;
+let stableSince = performance.now();
+for (;;) {
+  const n = await counted(chaosTenants);
+  if (n !== last) {
+    last = n;
+    stableSince = performance.now();
+  }
+  if (n >= unique && performance.now() - stableSince > 5_000) break;
+  if (performance.now() - stableSince > 120_000) break;
+  await sleep(250);
+}
+const chaosCounted = last;
+const tc1 = performance.now();
+console.log(chaosLog.join("\n"));
+console.log(
+  `chaos: ${TOTAL} published (+${resent} batch resends), ${unique} unique, ${chaosCounted} counted`,
+);
+await chaosPublisher.close();
+
+// Rollups must agree with the rows (only newly inserted rows are rolled up).
+const allTenants = [...fastTenants, ...drainTenants, ...chaosTenants];
+const ids = allTenants.map((t) => t.tenantId);
+const rollup = await withSystem(db, async (trx) => {
+  const hourly = await trx
+    .selectFrom("usage_hourly")
+    .select((eb) => [eb.fn.sum<string>("requests").as("n"), eb.fn.sum<string>("cost_micros").as("cost")])
+    .where("tenant_id", "in", ids)
+    .executeTakeFirstOrThrow();
+  const rows = await trx
+    .selectFrom("usage_events")
+    .select((eb) => [eb.fn.countAll<string>().as("n"), eb.fn.sum<string>("cost_micros").as("cost")])
+    .where("tenant_id", "in", ids)
+    .executeTakeFirstOrThrow();
+  return { requests: Number(hourly.n) - Number(rows.n), cost: BigInt(hourly.cost) - BigInt(rows.cost) };
+});
+
+// ---- 3. Redis vs Postgres ------------------------------------------------------------------------
+await kill(current ?? child, "SIGTERM");
+const keys = quotaKeys(keyPrefix);
+let spendDiff = 0n;
+for (const t of allTenants) {
+  const pg = await withSystem(db, (trx) =>
+    trx
+      .selectFrom("usage_events")
+      .select((eb) => eb.fn.sum<string>("cost_micros").as("cost"))
+      .where("tenant_id", "=", t.tenantId)
+      .where("period", "=", billed)
+      .executeTakeFirstOrThrow(),
+  );
+  const r = BigInt((await redis.get(keys.spend(t.tenantId, billed))) ?? "0");
+  const d = r - BigInt(pg.cost ?? "0");
+  spendDiff += d < 0n ? -d : d;
+}
+
+// ---- 4. monthly close, twice concurrently, then again ---------------------------------------------
+const snapshot = async () =>
+  withSystem(db, async (trx) => {
+    const inv = await trx.selectFrom("invoices").selectAll().orderBy("id").execute();
+    const lines = await trx.selectFrom("invoice_lines").selectAll().orderBy("id").execute();
+    const outbox = await trx.selectFrom("outbox").select("event_id").orderBy("id").execute();
+    const j = (o: unknown) => JSON.stringify(o, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    return new Set([...inv.map(j), ...lines.map(j), ...outbox.map(j)]);
+  });
+const [c1, c2] = await Promise.all([
+  closePeriods({ db, clock: () => now }),
+  closePeriods({ db, clock: () => now }),
+]);
+const first = await snapshot();
+const rerun = await closePeriods({ db, clock: () => now });
+const second = await snapshot();
+const changes =
+  [...first].filter((x) => !second.has(x)).length + [...second].filter((x) => !first.has(x)).length;
+const created = [...c1, ...c2, ...rerun].filter((c) => c.created).length;
+const mismatch = await withSystem(db, async (trx) => {
+  const inv = await trx
+    .selectFrom("invoices")
+    .select(["id", "tenant_id", "period", "total_micros"])
+    .execute();
+  let off = 0n;
+  for (const i of inv) {
+    const lines = await trx
+      .selectFrom("invoice_lines")
+      .select((eb) => eb.fn.sum<string>("amount_micros").as("s"))
+      .where("invoice_id", "=", i.id)
+      .executeTakeFirstOrThrow();
+    const usage = await trx
+      .selectFrom("usage_events")
+      .select((eb) => eb.fn.sum<string>("cost_micros").as("s"))
+      .where("tenant_id", "=", i.tenant_id)
+      .where("period", "=", i.period)
+      .executeTakeFirstOrThrow();
+    const a = i.total_micros - BigInt(lines.s ?? "0");
+    const b = i.total_micros - BigInt(usage.s ?? "0");
+    off += (a < 0n ? -a : a) + (b < 0n ? -b : b);
+  }
+  return { invoices: inv.length, off };
+});
+
+const figures = {
+  events: TOTAL,
+  ingest_events_per_s: ingestPerS,
+  producer_events_per_s: producePerS,
+  backlog_drain_events_per_s: drainPerS,
+  load_average_1m_at_start: loadAtStart,
+  ingest_seconds: Number(((t1 - t0) / 1000).toFixed(2)),
+  chaos_published: TOTAL,
+  chaos_unique: unique,
+  chaos_counted: chaosCounted,
+  chaos_usage_diff: chaosCounted - unique,
+  chaos_seconds: Number(((tc1 - tc0) / 1000).toFixed(1)),
+  chaos_batch_resends: resent,
+  chaos_self_restarts: restarts,
+  chaos_log: chaosLog,
+  rollup_vs_rows_request_diff: rollup.requests,
+  rollup_vs_rows_cost_diff_micros: Number(rollup.cost),
+  redis_vs_postgres_spend_diff: Number(spendDiff),
+  invoices: mismatch.invoices,
+  invoices_created_over_three_closes: created,
+  invoice_rerun_changes: changes,
+  invoice_total_vs_lines_vs_usage_diff_micros: Number(mismatch.off),
+};
+const result = {
+  name: "metering",
+  command: "pnpm exec tsx bench/metering.ts",
+  date: new Date().toISOString(),
+  figures,
+  goals: {
+    ingest_events_per_s: ">= 20000",
+    chaos_usage_diff: "= 0",
+    redis_vs_postgres_spend_diff: "= 0",
+    invoice_rerun_changes: "= 0",
+  },
+};
+console.log(JSON.stringify(result, null, 2));
+if (!process.env.BENCH_NO_WRITE) {
+  await mkdir(join(here, "results"), { recursive: true });
+  await writeFile(join(here, "results", "metering.json"), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+const cleanupAdmin = kafka.admin();
+await cleanupAdmin.connect();
+await cleanupAdmin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+await cleanupAdmin.disconnect();
+const stale = await redis.keys(`${keyPrefix}*`);
+if (stale.length > 0) await redis.del(...stale);
+redis.disconnect();
+await close();
+await fresh.drop();
