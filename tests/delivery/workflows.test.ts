@@ -120,7 +120,7 @@ describe("release and deploy workflows", () => {
       index(/kustomize build/),
       index(/latestReadyRevisionName/),
       index(/kubectl apply --server-side/),
-      index(/kubectl wait ksvc --all/),
+      index(/kubectl wait ksvc -l 'maas.dev\/template!=true'/),
       index(/\/v2\/models\/\$\{SMOKE_MODEL\}\/infer/),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
