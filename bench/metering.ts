@@ -9,7 +9,7 @@
 // Own topics, consumer groups, database and Redis prefix: nothing shared with other users of the infra.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 
 const loadAtStart = Number(loadavg()[0]?.toFixed(1));
+const CHAOS = process.env.BENCH_CHAOS !== "0";
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 200_000);
 const TENANTS = 12;
 const adminUrl = process.env.DATABASE_URL || "postgres://maas:maas@127.0.0.1:55432/maas";
@@ -80,7 +81,11 @@ let restarts = 0;
 let port = 40_000 + Math.floor(Math.random() * 10_000);
 function startConsumer(topic: string, group: string): ChildProcess {
   port++;
-  const child = spawn(process.execPath, ["--import", "tsx", "functions/metering/src/main.ts"], {
+  // BENCH_CONSUMER_PROF=<dir>: a V8 CPU profile of each metering process (written at its exit).
+  const prof = process.env.BENCH_CONSUMER_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CONSUMER_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...prof, "--import", "tsx", "functions/metering/src/main.ts"], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
     env: {
@@ -159,6 +164,109 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+// ---- CPU accounting ------------------------------------------------------------------------------
+// Wall-clock rates on a shared 2-core machine swing with everyone else's load; CPU time per event of
+// each stage does not, and 2 cores divided by the total gives the pipeline's ceiling on this machine.
+const TICK_US = 10_000; // /proc/<pid>/stat counts USER_HZ = 100 ticks per second
+async function procCpuUs(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+async function brokerPid(): Promise<number | undefined> {
+  const brokerPort = brokers.split(",")[0]?.split(":").at(-1) ?? "59092";
+  try {
+    const { stdout } = await run("ss", ["-ltnpH", `sport = :${brokerPort}`]);
+    const m = /pid=(\d+)/.exec(stdout);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** CPU microseconds used by a set of processes between start() and stop(); Postgres backends are polled. */
+class CpuMeter {
+  readonly #first = new Map<string, number>();
+  readonly #last = new Map<string, number>();
+  readonly #pids = new Map<string, number>();
+  #self: NodeJS.CpuUsage | undefined;
+  #selfUs = 0;
+  #loads: number[] = [];
+  async track(label: string, pid: number | undefined): Promise<void> {
+    if (pid === undefined) return;
+    const key = `${label}:${pid}`;
+    if (this.#pids.has(key)) return;
+    const us = await procCpuUs(pid);
+    if (us === undefined) return;
+    this.#pids.set(key, pid);
+    this.#first.set(key, us);
+    this.#last.set(key, us);
+  }
+  async start(children: Record<string, number | undefined>): Promise<void> {
+    this.#self = process.cpuUsage();
+    for (const [label, pid] of Object.entries(children)) await this.track(label, pid);
+    await this.poll();
+  }
+  /** Picks up metering's database backends (they come and go with its pool) and samples everyone. */
+  async poll(): Promise<void> {
+    this.#loads.push(loadavg()[0] ?? 0);
+    const backends = await withSystem(db, (trx) =>
+      trx
+        .selectFrom("pg_stat_activity" as never)
+        .select(["pid" as never])
+        .where("datname" as never, "=", fresh.name as never)
+        .execute(),
+    );
+    for (const b of backends as { pid: number }[]) await this.track("postgres", b.pid);
+    for (const [key, pid] of this.#pids) {
+      const us = await procCpuUs(pid);
+      if (us !== undefined) this.#last.set(key, us);
+    }
+  }
+  async stop(): Promise<void> {
+    await this.poll();
+    const u = process.cpuUsage(this.#self);
+    this.#selfUs = u.user + u.system;
+  }
+  /** µs of CPU per event by stage ("producer" is this process: encoding, kafkajs, the polling queries). */
+  perEvent(events: number): Record<string, number> {
+    const by: Record<string, number> = { producer: this.#selfUs };
+    for (const [key, first] of this.#first) {
+      const label = key.split(":")[0] as string;
+      by[label] = (by[label] ?? 0) + ((this.#last.get(key) ?? first) - first);
+    }
+    const out: Record<string, number> = {};
+    let total = 0;
+    for (const [label, us] of Object.entries(by)) {
+      out[label] = Number((us / events).toFixed(1));
+      total += us / events;
+    }
+    out.total = Number(total.toFixed(1));
+    return out;
+  }
+  loadAverage(): { min: number; max: number; mean: number } {
+    const l = this.#loads;
+    const mean = l.reduce((a, b) => a + b, 0) / Math.max(1, l.length);
+    return {
+      min: Number(Math.min(...l).toFixed(2)),
+      max: Number(Math.max(...l).toFixed(2)),
+      mean: Number(mean.toFixed(2)),
+    };
+  }
+}
+
+// What the producer does per send; the gateway's KafkaPublisher takes the same options.
+const producerOptions = {
+  maxBatchSize: Number(process.env.BENCH_PRODUCER_BATCH ?? 5_000),
+  lingerMs: 2,
+  // Structured by default: one header instead of seven costs the producer ~25 % less CPU per event
+  // (kafkajs encodes every header separately); BENCH_KAFKA_MODE=binary for the other.
+  mode: (process.env.BENCH_KAFKA_MODE === "binary" ? "binary" : "structured") as "binary" | "structured",
+};
+
 // ---- 1. throughput -------------------------------------------------------------------------------
 const fastTenants = await seed(TENANTS, `fast-${tag}`);
 const fastEvents = Array.from({ length: TOTAL }, (_, i) =>
@@ -166,8 +274,12 @@ const fastEvents = Array.from({ length: TOTAL }, (_, i) =>
 );
 let child = startConsumer(topics.fast, `bench-fast-${tag}`);
 await waitReady(port);
-const fastPublisher = new KafkaPublisher({ kafka, topic: topics.fast, maxBatchSize: 5_000, lingerMs: 2 });
+const fastPublisher = new KafkaPublisher({ kafka, topic: topics.fast, ...producerOptions });
 await fastPublisher.connect();
+const broker = await brokerPid();
+const fastMeter = new CpuMeter();
+await fastMeter.start({ consumer: child.pid, broker });
+const fastPoll = setInterval(() => void fastMeter.poll().catch(() => undefined), 250);
 const t0 = performance.now();
 const chunk = 10_000;
 const sends: Promise<number>[] = [];
@@ -176,6 +288,10 @@ await Promise.all(sends);
 const tProduced = performance.now();
 while ((await counted(fastTenants)) < TOTAL) await sleep(100);
 const t1 = performance.now();
+clearInterval(fastPoll);
+await fastMeter.stop();
+const fastCpu = fastMeter.perEvent(TOTAL);
+console.log("throughput CPU µs per event:", fastCpu, "load average (1 min):", fastMeter.loadAverage());
 const ingestPerS = Math.round(TOTAL / ((t1 - t0) / 1000));
 const producePerS = Math.round(TOTAL / ((tProduced - t0) / 1000));
 console.log(
@@ -189,23 +305,45 @@ const drainTenants = await seed(TENANTS, `drain-${tag}`);
 const drainEvents = Array.from({ length: TOTAL }, (_, i) =>
   usageEvent(drainTenants[i % TENANTS] as Tenant, { startedAt: startedAt(i), durationMs: 5 + (i % 40) }),
 );
-const drainPublisher = new KafkaPublisher({ kafka, topic: topics.drain, maxBatchSize: 5_000, lingerMs: 2 });
+const drainPublisher = new KafkaPublisher({ kafka, topic: topics.drain, ...producerOptions });
 await Promise.all(
   Array.from({ length: Math.ceil(TOTAL / chunk) }, (_, k) =>
     publishAll(drainPublisher, drainEvents.slice(k * chunk, (k + 1) * chunk)),
   ),
 );
 await drainPublisher.close();
+const drainMeter = new CpuMeter();
+await drainMeter.start({ broker });
 const td0 = performance.now();
 child = startConsumer(topics.drain, `bench-drain-${tag}`);
+// From spawn: process start, module loading and the group join are part of the drain's cost.
+await drainMeter.track("consumer", child.pid);
+const drainPoll = setInterval(() => void drainMeter.poll().catch(() => undefined), 250);
 while ((await counted(drainTenants)) < TOTAL) await sleep(100);
 const td1 = performance.now();
+clearInterval(drainPoll);
+await drainMeter.stop();
+const drainCpu = drainMeter.perEvent(TOTAL);
+console.log("drain CPU µs per event:", drainCpu, "load average (1 min):", drainMeter.loadAverage());
 const drainPerS = Math.round(TOTAL / ((td1 - td0) / 1000));
 console.log(
   `drain: ${TOTAL} backlog events metered in ${((td1 - td0) / 1000).toFixed(2)} s = ${drainPerS}/s (process start included)`,
 );
 await kill(child, "SIGTERM");
 await fastPublisher.close();
+
+if (!CHAOS) {
+  // BENCH_CHAOS=0: throughput only, while iterating (the chaos phase restarts the shared broker).
+  console.log(JSON.stringify({ ingestPerS, producePerS, drainPerS, fastCpu, drainCpu }));
+  const a = kafka.admin();
+  await a.connect();
+  await a.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  await a.disconnect();
+  redis.disconnect();
+  await close();
+  await fresh.drop();
+  process.exit(0);
+}
 
 // ---- 2. chaos ------------------------------------------------------------------------------------
 const chaosTenants = await seed(TENANTS, `chaos-${tag}`);
@@ -354,6 +492,14 @@ const figures = {
   producer_events_per_s: producePerS,
   backlog_drain_events_per_s: drainPerS,
   load_average_1m_at_start: loadAtStart,
+  load_average_1m_during_throughput: fastMeter.loadAverage(),
+  load_average_1m_during_drain: drainMeter.loadAverage(),
+  cpu_us_per_event_end_to_end: fastCpu,
+  cpu_us_per_event_drain: drainCpu,
+  // Both cores busy with nothing but this pipeline: the most it can do on this machine.
+  cpu_ceiling_events_per_s_2_cores: Math.round(2e6 / (fastCpu.total ?? 1)),
+  producer_mode: producerOptions.mode,
+  producer_batch: producerOptions.maxBatchSize,
   ingest_seconds: Number(((t1 - t0) / 1000).toFixed(2)),
   chaos_published: TOTAL,
   chaos_unique: unique,

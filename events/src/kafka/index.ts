@@ -1,4 +1,5 @@
 export { type CreateKafkaOptions, createKafka, parseBrokers } from "./create-kafka.js";
+export { decodeKafkaFast } from "./fast-decode.js";
 export {
   type ConsumerLogger,
   KafkaEventConsumer,

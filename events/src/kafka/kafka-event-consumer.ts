@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
-import { decodeKafka } from "../codec/kafka.js";
 import type { MaasEvent } from "../event/maas-event.js";
 import { type EventsLogger, stderrLogger } from "../logger.js";
+import { decodeKafkaFast } from "./fast-decode.js";
 
 export interface RecordMeta {
   topic: string;
@@ -142,7 +142,7 @@ export class KafkaEventConsumer {
   async #process(message: KafkaMessage, meta: RecordMeta): Promise<void> {
     let event: MaasEvent;
     try {
-      event = decodeKafka(message);
+      event = decodeKafkaFast(message);
     } catch (err) {
       if (this.#options.onInvalid) {
         await this.#options.onInvalid(message, err, meta);

@@ -1,4 +1,5 @@
-import { decodeKafka, type MaasEvent } from "@maas/events";
+import type { MaasEvent } from "@maas/events";
+import { decodeKafkaFast } from "@maas/events/kafka";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { IngestLogger, IngestResult } from "./usage-ingestor.js";
 
@@ -110,7 +111,7 @@ export class UsageBatchConsumer {
       const decoded: MaasEvent[] = [];
       for (const message of chunk) {
         try {
-          decoded.push(decodeKafka(message));
+          decoded.push(decodeKafkaFast(message));
         } catch (err) {
           this.#logger.error(
             { topic, partition, offset: message.offset, err: String(err) },
