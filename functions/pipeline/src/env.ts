@@ -25,5 +25,11 @@ export const pipelineEnvSchema = baseEnvSchema.extend({
     .default(PARSE_LIMIT_BYTES),
   PIPELINE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   PIPELINE_TIMEOUT_MS: z.coerce.number().int().positive().default(600_000),
+  /** A `validating` claim older than this is taken over; unset: PIPELINE_TIMEOUT_MS + 5 min. */
+  PIPELINE_STALE_CLAIM_MS: z.coerce.number().int().positive().optional(),
+  /** Validation starts per version before a lost one is rejected (PROCESSING_ABANDONED). */
+  PIPELINE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** How often each instance requeues stale claims (their deliveries were dead-lettered); 0 = never. */
+  PIPELINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
 });
 export type PipelineEnv = z.output<typeof pipelineEnvSchema>;

@@ -7,6 +7,8 @@ import { defaultPublisher, depsFromEnv, runFunction } from "@maas/runtime";
 import { createObjectStore } from "@maas/storage";
 import { createPipeline } from "./app.js";
 import { pipelineEnvSchema } from "./env.js";
+import { type PipelineServices, resolveServices } from "./services.js";
+import { type StaleClaimSweep, scheduleStaleClaimSweep } from "./sweep/stale-claim-sweep.js";
 
 // Parsed once at start: a bad env exits here, so the revision never becomes ready.
 const env = loadEnvOrExit(pipelineEnvSchema);
@@ -30,29 +32,49 @@ if (env.OUTBOX_RELAY) {
   relay = new OutboxRelay({ db, publisher: relayPublisher, logger: deps.logger });
 }
 
+const services: PipelineServices = {
+  db,
+  store,
+  maxModelBytes: env.PIPELINE_MAX_MODEL_BYTES,
+  maxConcurrent: env.PIPELINE_CONCURRENCY,
+  processTimeoutMs: env.PIPELINE_TIMEOUT_MS,
+  maxValidationAttempts: env.PIPELINE_MAX_ATTEMPTS,
+  ...(env.PIPELINE_STALE_CLAIM_MS ? { staleClaimMs: env.PIPELINE_STALE_CLAIM_MS } : {}),
+  ...(relay ? { onCommitted: () => relay?.wake() } : {}),
+};
+let sweep: StaleClaimSweep | undefined;
+
 const fn = createPipeline(
   {
     ...deps,
     onShutdown: async () => {
+      await sweep?.stop();
       await relay?.stop();
       await relayPublisher?.close?.();
       await store.close();
       await close();
     },
   },
-  {
-    db,
-    store,
-    maxModelBytes: env.PIPELINE_MAX_MODEL_BYTES,
-    maxConcurrent: env.PIPELINE_CONCURRENCY,
-    processTimeoutMs: env.PIPELINE_TIMEOUT_MS,
-    ...(relay ? { onCommitted: () => relay?.wake() } : {}),
-  },
+  services,
 );
 await runFunction(fn, env, {
   warmUp: async () => {
     // An embedded PGlite starts empty (or at an older schema); a real Postgres is migrated by `pnpm migrate`.
     if (!env.DATABASE_URL) await migrateToLatest(db);
     relay?.start();
+    if (env.PIPELINE_SWEEP_INTERVAL_MS > 0) {
+      const resolved = resolveServices(services);
+      sweep = scheduleStaleClaimSweep({
+        db,
+        store,
+        logger: fn.logger,
+        intervalMs: env.PIPELINE_SWEEP_INTERVAL_MS,
+        staleAfterMs: resolved.staleClaimMs,
+        maxAttempts: resolved.maxValidationAttempts,
+        source: resolved.source,
+        limit: 100,
+        ...(services.onCommitted ? { onCommitted: services.onCommitted } : {}),
+      });
+    }
   },
 });

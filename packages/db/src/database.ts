@@ -165,6 +165,11 @@ export interface ModelVersionsTable {
   rejection_code: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   ready_at: NullableTimestamp;
+  // ---- 0004-pipeline-claims ----
+  /** When the pipeline's current claim (`validating`) was taken; a claim older than the stale age is taken over. */
+  validation_started_at: NullableTimestamp;
+  /** Times validation was started (claims, takeovers included): the claim's fencing token and its bound. */
+  validation_attempts: Generated<number>;
 }
 
 export interface UploadsTable {

@@ -31,6 +31,7 @@ describe("pnpm migrate (on a PGlite data directory)", { timeout: 60_000 }, () =>
       expect.stringMatching(/^pending\s+0001-tenancy$/),
       expect.stringMatching(/^pending\s+0002-registry$/),
       expect.stringMatching(/^pending\s+0003-billing$/),
+      expect.stringMatching(/^pending\s+0004-pipeline-claims$/),
     ]);
 
     const up = await run();
@@ -39,21 +40,24 @@ describe("pnpm migrate (on a PGlite data directory)", { timeout: 60_000 }, () =>
       `pglite ${dir}: applied 0001-tenancy`,
       `pglite ${dir}: applied 0002-registry`,
       `pglite ${dir}: applied 0003-billing`,
+      `pglite ${dir}: applied 0004-pipeline-claims`,
     ]);
     expect((await run("up")).out).toEqual([`pglite ${dir}: nothing to do`]);
     expect((await run("status")).out).toEqual([
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0001-tenancy$/),
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0002-registry$/),
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0003-billing$/),
+      expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0004-pipeline-claims$/),
     ]);
 
     const down = await run("down");
     // One step: the newest migration only.
-    expect(down).toMatchObject({ code: 0, out: [`pglite ${dir}: reverted 0003-billing`] });
+    expect(down).toMatchObject({ code: 0, out: [`pglite ${dir}: reverted 0004-pipeline-claims`] });
     const after = (await run("status")).out;
     expect(after[0]).toMatch(/^applied .*0001-tenancy$/);
     expect(after[1]).toMatch(/^applied .*0002-registry$/);
-    expect(after[2]).toMatch(/^pending\s+0003-billing$/);
+    expect(after[2]).toMatch(/^applied .*0003-billing$/);
+    expect(after[3]).toMatch(/^pending\s+0004-pipeline-claims$/);
   });
 
   it("answers usage errors with exit code 2", async () => {

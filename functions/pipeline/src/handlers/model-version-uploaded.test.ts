@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createDb, type DbHandle, migrateToLatest } from "@maas/db";
+import { createDb, type DbHandle, migrateToLatest, withSystem } from "@maas/db";
 import { AppError } from "@maas/errors";
 import { encodeHttpBinary, events, type MaasEvent } from "@maas/events";
 import {
@@ -20,9 +20,11 @@ import {
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
 import { FsObjectStore, type ObjectStore } from "@maas/storage";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPipeline } from "../app.js";
 import type { PipelineServices } from "../services.js";
+import { claimVersion } from "../store/version-store.js";
 import { seedUploadedVersion, versionState } from "../testing/seed.js";
 
 let handle: DbHandle;
@@ -213,7 +215,9 @@ describe("model.version.uploaded → rejected", { timeout: 30_000 }, () => {
       variants: [],
     });
     expect(version.rejection_reason).toMatch(/not an ONNX protobuf.*push it again/);
-    expect(storage.used_bytes).toBe(BigInt(v.sizeBytes));
+    // A rejected upload is never served: its bytes are given back and its file deleted.
+    expect(storage.used_bytes).toBe(0n);
+    expect(await store.head(v.objectKey)).toBeNull();
     expect(outbox).toHaveLength(1);
     expect(outbox[0]!.event).toMatchObject({
       type: events.modelVersionRejected.type,
@@ -438,6 +442,169 @@ describe("idempotency and failures", { timeout: 30_000 }, () => {
     expect((await versionState(handle.db, v.versionId)).version.status).toBe("ready");
     expect(worker).toBeLessThan(inline / 2);
   }, 60_000);
+});
+
+describe("a pipeline instance that died mid-run", { timeout: 30_000 }, () => {
+  const STALE_MS = 60_000;
+  const claimOptions = { staleAfterMs: STALE_MS, maxAttempts: 3, source: "/test" };
+
+  /** What a pod killed mid-run leaves: the version `validating`, claimed `agoMs` ago. */
+  async function claimedByDeadInstance(versionId: string, agoMs: number) {
+    const claim = await claimVersion(handle.db, versionId, claimOptions);
+    expect(claim.kind).toBe("claimed");
+    await backdateClaim(versionId, agoMs);
+  }
+
+  async function backdateClaim(versionId: string, agoMs: number) {
+    await withSystem(handle.db, (trx) =>
+      trx
+        .updateTable("model_versions")
+        .set({ validation_started_at: sql<Date>`now() - make_interval(secs => ${agoMs / 1000}::float8)` })
+        .where("id", "=", versionId)
+        .execute(),
+    );
+  }
+
+  it("a delivery after the claim went stale takes it over and gives the verdict", async () => {
+    const v = await seedUploadedVersion(handle.db, store, encodeModel(zoo.twoInput()));
+    await claimedByDeadInstance(v.versionId, STALE_MS + 5_000);
+    const { fn, lines } = pipeline({ staleClaimMs: STALE_MS });
+    expect((await post(fn, v.uploadedEvent())).status).toBe(202);
+    const { version, outbox } = await versionState(handle.db, v.versionId);
+    expect(version).toMatchObject({ status: "ready", validation_attempts: 2 });
+    expect(outbox.map((o) => (o.event as { type: string }).type)).toEqual([events.modelVersionReady.type]);
+    expect(lines.find((l) => l.msg?.startsWith("took over a stale validation claim"))).toMatchObject({
+      level: "warn",
+      versionId: v.versionId,
+      attempt: 2,
+    });
+  });
+
+  it("while the claim is fresh, deliveries get 429 with Retry-After = the time until it goes stale", async () => {
+    const v = await seedUploadedVersion(handle.db, store, encodeModel(zoo.twoInput()));
+    await claimedByDeadInstance(v.versionId, STALE_MS - 20_000);
+    const { fn } = pipeline({ staleClaimMs: STALE_MS });
+    const res = await post(fn, v.uploadedEvent());
+    expect(res.status).toBe(429);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(5);
+    expect(retryAfter).toBeLessThanOrEqual(20);
+    expect((await versionState(handle.db, v.versionId)).version).toMatchObject({
+      status: "validating",
+      validation_attempts: 1,
+    });
+  });
+
+  it("after the last attempt died: rejected PROCESSING_ABANDONED, its file deleted and its bytes released", async () => {
+    const v = await seedUploadedVersion(handle.db, store, encodeModel(zoo.twoInput()));
+    // The lost attempts had stored a variant before dying: it goes too.
+    const leftover = `tenants/${v.tenantId}/models/${v.modelId}/${v.versionId}/fp16.onnx`;
+    await store.put(leftover, new Uint8Array(10), { contentLength: 10 });
+    await claimedByDeadInstance(v.versionId, STALE_MS + 5_000);
+    await claimedByDeadInstance(v.versionId, STALE_MS + 5_000);
+    const { fn, lines } = pipeline({ staleClaimMs: STALE_MS, maxValidationAttempts: 2 });
+    expect((await post(fn, v.uploadedEvent())).status).toBe(202);
+    const { version, outbox, storage } = await versionState(handle.db, v.versionId);
+    expect(version).toMatchObject({ status: "rejected", rejection_code: "PROCESSING_ABANDONED" });
+    expect(version.rejection_reason).toContain("started 2 times");
+    expect(storage.used_bytes).toBe(0n);
+    expect(await store.head(v.objectKey)).toBeNull();
+    expect(await store.head(leftover)).toBeNull();
+    expect(outbox[0]!.event).toMatchObject({
+      type: events.modelVersionRejected.type,
+      data: { reason: "PROCESSING_ABANDONED" },
+    });
+    expect(lines.some((l) => l.msg === "model version rejected: every validation attempt was lost")).toBe(
+      true,
+    );
+  });
+
+  it("an owner overtaken while stalled discards its result; the new owner's verdict and files stand", async () => {
+    const bytes = encodeModel(zoo.mlpClassifier());
+    const v = await seedUploadedVersion(handle.db, store, bytes);
+    let resume: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const { processModel } = await import("../process/process-model.js");
+    const slow = pipeline({
+      staleClaimMs: STALE_MS,
+      processor: async (input, options) => {
+        await stalled;
+        return processModel(input, options);
+      },
+    });
+    const pending = post(slow.fn, v.uploadedEvent());
+    await waitFor(async () => (await versionState(handle.db, v.versionId)).version.status === "validating");
+    await backdateClaim(v.versionId, STALE_MS + 5_000);
+
+    const healthy = pipeline({ staleClaimMs: STALE_MS });
+    expect((await post(healthy.fn, v.uploadedEvent())).status).toBe(202);
+    const decided = await versionState(handle.db, v.versionId);
+    expect(decided.version).toMatchObject({ status: "ready", validation_attempts: 2 });
+
+    resume();
+    expect((await pending).status).toBe(202);
+    expect(slow.lines.some((l) => l.msg?.startsWith("the validation claim was taken over"))).toBe(true);
+    const after = await versionState(handle.db, v.versionId);
+    expect(after).toEqual(decided);
+    expect(after.outbox).toHaveLength(1);
+    for (const variant of (after.version.variants as StoredVariant[]).slice(1)) {
+      const stored = await readAll(await store.getStream(variant.objectKey));
+      expect(sha(stored)).toBe(variant.sha256);
+    }
+  });
+});
+
+describe("a rejected upload's storage", { timeout: 30_000 }, () => {
+  it("is released in the rejection's transaction, keeping the tenant's other bytes", async () => {
+    const v = await seedUploadedVersion(handle.db, store, zoo.invalidModelBytes());
+    await withSystem(handle.db, (trx) =>
+      trx
+        .updateTable("tenant_storage")
+        .set({ used_bytes: v.sizeBytes + 12_345 })
+        .where("tenant_id", "=", v.tenantId)
+        .execute(),
+    );
+    const { fn } = pipeline();
+    expect((await post(fn, v.uploadedEvent())).status).toBe(202);
+    const { version, storage } = await versionState(handle.db, v.versionId);
+    expect(version.status).toBe("rejected");
+    expect(storage.used_bytes).toBe(12_345n);
+    expect(await store.head(v.objectKey)).toBeNull();
+  });
+
+  it("a failed delete is logged and left for a sweeper; the verdict and the release stand", async () => {
+    const v = await seedUploadedVersion(handle.db, store, zoo.invalidModelBytes());
+    const failing: ObjectStore = Object.create(store, {
+      delete: {
+        value: async () => {
+          throw new AppError("UPSTREAM_UNAVAILABLE", "object store unreachable");
+        },
+      },
+    });
+    const { fn, lines } = pipeline({ store: failing });
+    expect((await post(fn, v.uploadedEvent())).status).toBe(202);
+    const { version, storage, outbox } = await versionState(handle.db, v.versionId);
+    expect(version).toMatchObject({ status: "rejected", rejection_code: "INVALID_ONNX" });
+    expect(storage.used_bytes).toBe(0n);
+    expect(outbox).toHaveLength(1);
+    expect(await store.head(v.objectKey)).not.toBeNull();
+    expect(
+      lines.filter((l) => l.msg === "could not delete a rejected version's file; left for a sweeper"),
+    ).toContainEqual(expect.objectContaining({ level: "warn", objectKey: v.objectKey }));
+  });
+
+  it("a ready version keeps its original and its bytes", async () => {
+    const bytes = encodeModel(zoo.twoInput());
+    const v = await seedUploadedVersion(handle.db, store, bytes);
+    const { fn } = pipeline();
+    await post(fn, v.uploadedEvent());
+    const { version, storage } = await versionState(handle.db, v.versionId);
+    expect(version.status).toBe("ready");
+    expect(storage.used_bytes).toBeGreaterThanOrEqual(BigInt(bytes.byteLength));
+    expect((await store.head(v.objectKey))?.size).toBe(bytes.byteLength);
+  });
 });
 
 async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {

@@ -9,6 +9,9 @@ import { type PipelineServices, type ResolvedServices, resolveServices } from ".
 import {
   type ClaimedVersion,
   claimVersion,
+  holdsClaim,
+  PROCESSING_ABANDONED,
+  type Rejection,
   recordReady,
   recordRejected,
   releaseVersion,
@@ -26,11 +29,13 @@ type Verdict = { kind: "rejected"; code: string; message: string } | { kind: "ac
  * and validate it, build and check the FP16 and INT8 variants in a worker thread, store them, and
  * record `ready` or `rejected` with its event in one transaction.
  *
- * Idempotent on the event and on the state: the version is claimed (`uploaded` → `validating`) by a
- * conditional update, so a redelivery of the same event (or a second event for the version) finds it
+ * Idempotent on the event and on the state: the version is claimed (`uploaded` → `validating`) under
+ * a row lock, so a redelivery of the same event (or a second event for the version) finds it
  * `validating` (429, retried later), `ready` or `rejected` (202, nothing changes). A bad model is a
  * verdict (202); a store or database failure gives the claim back and fails with 5xx so the broker
- * retries.
+ * retries. A claim whose instance died mid-run goes stale (`staleClaimMs`) and the next delivery takes
+ * it over; after `maxValidationAttempts` the version is rejected (PROCESSING_ABANDONED) instead.
+ * A rejected version's files are deleted and its bytes given back to the tenant's storage.
  *
  * @example
  * createFunction({ name: "pipeline", events: { [events.modelVersionUploaded.type]: modelVersionUploadedHandler(services) } });
@@ -53,7 +58,11 @@ export function modelVersionUploadedHandler(services: PipelineServices): EventHa
 
 async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Promise<void> {
   const data = events.modelVersionUploaded.data.parse(event.data);
-  const claim = await claimVersion(s.db, data.versionId);
+  const claim = await claimVersion(s.db, data.versionId, {
+    staleAfterMs: s.staleClaimMs,
+    maxAttempts: s.maxValidationAttempts,
+    source: s.source,
+  });
   switch (claim.kind) {
     case "missing":
       logger.warn({ versionId: data.versionId }, "model version no longer exists; nothing to do");
@@ -63,18 +72,38 @@ async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Pr
       return;
     case "busy":
       if (claim.status === "validating") {
+        // Retrying sooner is pointless: the owner either gives its verdict (the retry is then a no-op)
+        // or dies, and its claim can be taken over only once it is stale.
         throw new RetryAfterError(
           `model version ${data.versionId} is being validated by another delivery`,
-          BUSY_RETRY_SECONDS,
+          claim.retryAfterSeconds ?? BUSY_RETRY_SECONDS,
         );
       }
       throw new NonRetriableError(`model version ${data.versionId} is ${claim.status}, not uploaded`);
+    case "abandoned":
+      logger.warn(
+        {
+          versionId: data.versionId,
+          reason: PROCESSING_ABANDONED,
+          releasedBytes: Number(claim.rejection.releasedBytes),
+        },
+        "model version rejected: every validation attempt was lost",
+      );
+      await deleteRejectedFiles(s, claim.rejection, logger);
+      s.onCommitted?.();
+      return;
     case "claimed":
+      if (claim.takenOverFrom !== undefined) {
+        logger.warn(
+          { versionId: data.versionId, attempt: claim.version.attempt, staleSince: claim.takenOverFrom },
+          "took over a stale validation claim (the instance holding it is presumed dead)",
+        );
+      }
       break;
   }
   const version = claim.version;
   if (version.tenantId !== data.tenantId || version.modelId !== data.modelId) {
-    await releaseVersion(s.db, version.id);
+    await releaseVersion(s.db, version);
     throw new NonRetriableError(
       `event names tenant ${data.tenantId} / model ${data.modelId}, but version ${version.id} belongs to ${version.tenantId} / ${version.modelId}`,
     );
@@ -82,10 +111,11 @@ async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Pr
 
   const started = performance.now();
   let verdict: Verdict;
+  let rejection: Rejection | undefined;
   try {
     verdict = await judge(s, version);
     if (verdict.kind === "rejected") {
-      const written = await recordRejected(s.db, {
+      rejection = await recordRejected(s.db, {
         version,
         code: verdict.code,
         message: verdict.message,
@@ -95,7 +125,8 @@ async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Pr
         {
           versionId: version.id,
           reason: verdict.code,
-          recorded: written !== undefined,
+          recorded: rejection !== undefined,
+          releasedBytes: rejection ? Number(rejection.releasedBytes) : 0,
           ms: elapsed(started),
         },
         `model version rejected: ${verdict.message}`,
@@ -105,7 +136,7 @@ async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Pr
     }
   } catch (error) {
     // Infrastructure failure: give the claim back so the broker's retry can take it.
-    await releaseVersion(s.db, version.id).catch((releaseError: unknown) =>
+    await releaseVersion(s.db, version).catch((releaseError: unknown) =>
       logger.error(
         { err: releaseError, versionId: version.id },
         "could not release the claim; the version stays validating",
@@ -114,6 +145,22 @@ async function handle(s: ResolvedServices, event: MaasEvent, logger: Logger): Pr
     throw error;
   }
   s.onCommitted?.();
+  if (rejection) await deleteRejectedFiles(s, rejection, logger);
+}
+
+/**
+ * After the rejection committed (its bytes already released): a file deleted before the commit could
+ * be gone while the version still counted it; a file left behind by a failed delete is only an
+ * unaccounted orphan under the version's prefix, for a sweeper of rejected versions to remove.
+ */
+async function deleteRejectedFiles(s: ResolvedServices, rejection: Rejection, logger: Logger): Promise<void> {
+  for (const objectKey of rejection.objectKeys) {
+    await s.store
+      .delete(objectKey)
+      .catch((err: unknown) =>
+        logger.warn({ err, objectKey }, "could not delete a rejected version's file; left for a sweeper"),
+      );
+  }
 }
 
 /** Size, checksum, then the worker: a verdict, or a throw for failures worth retrying. */
@@ -170,6 +217,14 @@ async function storeAndRecordReady(
   const records: VariantRecord[] = [
     { variant: "fp32", objectKey: version.objectKey, sizeBytes: version.sizeBytes, sha256: version.sha256 },
   ];
+  // Overtaken while processing (presumed dead after a long stall): the new owner writes these keys.
+  if (!(await holdsClaim(s.db, version))) {
+    logger.warn(
+      { versionId: version.id, attempt: version.attempt, ms: elapsed(started) },
+      "the validation claim was taken over while processing; result discarded",
+    );
+    return;
+  }
   // Stored before the verdict commits: a crash in between leaves files a retry overwrites in place.
   for (const built of outcome.variants) {
     const objectKey = objectKeys.modelVariant({
@@ -200,7 +255,7 @@ async function storeAndRecordReady(
     source: s.source,
   });
   const stored = records.filter((r) => r.variant !== "fp32");
-  const orphans = result.recorded ? result.droppedForQuota : stored;
+  const orphans = result.recorded ? result.droppedForQuota : result.discardFiles ? stored : [];
   for (const orphan of orphans) {
     await s.store
       .delete(orphan.objectKey)

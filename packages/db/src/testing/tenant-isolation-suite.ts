@@ -40,7 +40,7 @@ const TENANT_COLUMN_TABLES = TABLES.filter(
   (t): t is Exclude<Table, "tenants"> => t !== "tenants",
 ) satisfies readonly (typeof TENANT_TABLES)[number][];
 /** Every migration, in order. */
-const MIGRATIONS = ["0001-tenancy", "0002-registry", "0003-billing"];
+const MIGRATIONS = ["0001-tenancy", "0002-registry", "0003-billing", "0004-pipeline-claims"];
 
 /** insufficient_privilege: a failed RLS WITH CHECK and a missing GRANT both raise it. */
 const INSUFFICIENT_PRIVILEGE = "42501";
@@ -585,6 +585,13 @@ export function describeTenantIsolation(engine: Engine): void {
         expect(await existingTables(fdb)).toEqual([...TABLES].sort());
 
         // One step at a time, newest first, each leaving exactly the earlier migrations' tables.
+        // 0004 only adds columns to model_versions: its down leaves every table and drops them.
+        const downClaims = await migrateDown(fdb);
+        expect(downClaims.results.map((r) => [r.migrationName, r.direction])).toEqual([
+          ["0004-pipeline-claims", "Down"],
+        ]);
+        expect(await existingTables(fdb)).toEqual([...TABLES].sort());
+        expect(await columnsOf(fdb, "model_versions")).not.toContain("validation_attempts");
         const downBilling = await migrateDown(fdb);
         expect(downBilling.results.map((r) => [r.migrationName, r.direction])).toEqual([
           ["0003-billing", "Down"],
@@ -897,6 +904,13 @@ async function inRolledBack(
       throw new Rollback();
     }),
   ).rejects.toBeInstanceOf(Rollback);
+}
+
+async function columnsOf(db: Kysely<Database>, table: string): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    select column_name as name from information_schema.columns
+    where table_schema = 'public' and table_name = ${table} order by 1`.execute(db);
+  return rows.map((r) => r.name);
 }
 
 async function existingTables(db: Kysely<Database>): Promise<string[]> {
