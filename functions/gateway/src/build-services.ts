@@ -18,6 +18,7 @@ import type { GatewayEnv as Env } from "./env.js";
 import { Upstreams } from "./proxy/upstreams.js";
 import { createRouteResolver, type Route } from "./routing/route-resolver.js";
 import type { GatewayServices } from "./services.js";
+import { mappedSocketFactory, parseBrokerAddressMap } from "./usage/broker-address-map.js";
 import { DiskSpool } from "./usage/disk-spool.js";
 import { UsageEmitter } from "./usage/usage-emitter.js";
 
@@ -55,20 +56,27 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
   const subscriber = redisUrl === undefined ? undefined : new Redis(redisUrl, { lazyConnect: true });
   for (const r of [quotaRedis, cacheRedis, subscriber]) r?.on("error", () => undefined);
 
-  const cacheBase = { redis: cacheRedis, subscriber, registry, logger };
+  // Defaults match @maas/cache's and @maas/quota's own (`maas:cache:<name>:`, `maas:quota:`).
+  const prefix = env.REDIS_KEY_PREFIX;
+  const channel = `${prefix}cache:invalidate`;
+  const cacheBase = { redis: cacheRedis, subscriber, registry, logger, channel };
+  const keyPrefix = (name: string) => `${prefix}cache:${name}:`;
   const principalCache = new TwoLevelCache<CachedCredential>({
     ...cacheBase,
     name: PRINCIPAL_CACHE,
+    keyPrefix: keyPrefix(PRINCIPAL_CACHE),
     ttlMs: env.AUTH_CACHE_TTL_MS,
   });
   const routeCache = new TwoLevelCache<Route | null>({
     ...cacheBase,
     name: "route",
+    keyPrefix: keyPrefix("route"),
     ttlMs: env.ROUTE_CACHE_TTL_MS,
   });
   const quotasCache = new TwoLevelCache<Quotas>({
     ...cacheBase,
     name: QUOTAS_CACHE,
+    keyPrefix: keyPrefix(QUOTAS_CACHE),
     ttlMs: env.QUOTA_CACHE_TTL_MS,
     codec: quotasCodec,
   });
@@ -86,9 +94,11 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
   const quota = createQuotaDecider({
     redis: quotaRedis,
     quotas: quotaSource,
+    keyPrefix: `${prefix}quota:`,
     mode: env.QUOTA_MODE,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
+    breakerFailures: env.QUOTA_BREAKER_FAILURES,
     redisDownPolicy: env.QUOTA_REDIS_DOWN_POLICY,
     expectedReplicas: env.EXPECTED_REPLICAS,
     registry,
@@ -107,10 +117,21 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
   let publisher: EventPublisher;
   let spool: DiskSpool | undefined;
   if (env.KAFKA_BROKERS !== undefined) {
-    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: "gateway" });
+    const addressMap = parseBrokerAddressMap(env.KAFKA_BROKER_ADDRESS_MAP);
+    const kafka = createKafka({
+      brokers: env.KAFKA_BROKERS,
+      clientId: "gateway",
+      ...(addressMap.size > 0 && { config: { socketFactory: mappedSocketFactory(addressMap) } }),
+    });
     // Few producer retries: the disk spool is the long-term retry, so a Kafka outage moves events to
     // disk within seconds instead of piling them up in memory.
-    publisher = new KafkaPublisher({ kafka, lingerMs: 5, maxBatchSize: 1000, retries: 2 });
+    publisher = new KafkaPublisher({
+      kafka,
+      lingerMs: 5,
+      maxBatchSize: 1000,
+      retries: 2,
+      ...(env.USAGE_TOPIC !== undefined && { topic: env.USAGE_TOPIC }),
+    });
     spool = new DiskSpool({ dir: env.USAGE_SPOOL_DIR, maxBytes: env.USAGE_SPOOL_MAX_BYTES });
   } else if (env.K_SINK !== undefined) {
     publisher = new HttpPublisher(env.K_SINK);

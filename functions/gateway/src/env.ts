@@ -33,6 +33,22 @@ export const gatewayEnvSchema = baseEnvSchema
     /** Consecutive connect/timeout failures that open an upstream's breaker. */
     BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
     BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(5_000),
+    /** Topic of the usage events; absent: the catalog's (`maas.usage`). Tests use a throwaway one. */
+    USAGE_TOPIC: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+    /**
+     * `advertised=reachable[,…]` broker addresses: every Kafka connection to an advertised address
+     * dials the mapped one instead (port-forwards, proxies; src/usage/broker-address-map.ts).
+     */
+    KAFKA_BROKER_ADDRESS_MAP: z.string().optional(),
+    /**
+     * Prefix of every Redis key and the invalidation channel this gateway uses (quota `<p>quota:`,
+     * caches `<p>cache:<name>:`, channel `<p>cache:invalidate`). Replicas sharing limits must share
+     * it; tests and the bench give each run its own.
+     */
+    REDIS_KEY_PREFIX: z.string().min(1).default("maas:"),
     /** Where usage events wait while Kafka is unreachable. */
     USAGE_SPOOL_DIR: z.string().default(".spool/usage"),
     USAGE_SPOOL_MAX_BYTES: z.coerce

@@ -73,6 +73,7 @@ export function buildQuotaServices(env: QuotaFunctionEnv, deps: { logger: Logger
     mode: env.QUOTA_MODE,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
+    breakerFailures: env.QUOTA_BREAKER_FAILURES,
     redisDownPolicy: env.QUOTA_REDIS_DOWN_POLICY,
     expectedReplicas: env.EXPECTED_REPLICAS,
     registry,

@@ -11,7 +11,10 @@ export const quotaEnvSchema = z.object({
   QUOTA_REDIS_DOWN_POLICY: z.enum(["degrade", "fail-open", "fail-closed"]).default("degrade"),
   /** Replicas sharing the limits; each takes limit / replicas while degraded. */
   EXPECTED_REPLICAS: z.coerce.number().int().min(1).default(1),
-  QUOTA_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).default(50),
+  /** A slower Redis call counts as a failure (README "Redis down": why 250 ms, not 50). */
+  QUOTA_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).default(250),
+  /** Failures in a row before decisions stop trying Redis (one trial per second after). */
+  QUOTA_BREAKER_FAILURES: z.coerce.number().int().min(1).default(3),
   QUOTA_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   QUOTA_MODE: z.enum(["pipeline", "script"]).default("pipeline"),
 });

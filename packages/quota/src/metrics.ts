@@ -24,6 +24,7 @@ export interface QuotaMetrics {
   redisTransitions: Counter<"to">;
   redisFailures: Counter<never>;
   degraded: Gauge;
+  backlogSynced: Counter<never>;
 }
 
 export function quotaMetrics(registry: Registry): QuotaMetrics {
@@ -46,5 +47,11 @@ export function quotaMetrics(registry: Registry): QuotaMetrics {
       [],
     ),
     degraded: gauge(registry, "quota_redis_degraded", "1 while decisions run on the Redis-down policy"),
+    backlogSynced: counter(
+      registry,
+      "quota_local_admissions_synced_total",
+      "Requests admitted on local limits while Redis was unreachable, added to Redis's counters after it answered again",
+      [],
+    ),
   };
 }

@@ -4,6 +4,7 @@ import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { periodOf, type QuotaKeys, quotaKeys, secondsToNextPeriod } from "./keys.js";
+import { LocalBacklog } from "./local-backlog.js";
 import { LocalLimiter } from "./local-limiter.js";
 import { DECIDE_SCRIPT, GATE_SCRIPT, RENEW_SCRIPT } from "./lua.js";
 import { type QuotaMetrics, quotaMetrics } from "./metrics.js";
@@ -40,7 +41,10 @@ export interface QuotaDeciderOptions {
   mode?: DecisionMode;
   /** A lease frees itself this long after acquire or the last renew; default 30 s. */
   leaseMs?: number;
+  /** A Redis call slower than this counts as a failure (default 250 ms; README "Redis down"). */
   redisTimeoutMs?: number;
+  /** Failures in a row before the breaker opens and decisions stop trying Redis (default 3). */
+  breakerFailures?: number;
   breakerHalfOpenMs?: number;
   redisDownPolicy?: RedisDownPolicy;
   /** Replicas sharing the limits; each takes limit / replicas when Redis is down. Default 1. */
@@ -50,6 +54,12 @@ export interface QuotaDeciderOptions {
 }
 
 const RATE_WINDOW_MS = 1000;
+/**
+ * Long enough that a busy event loop or a loaded host does not read as "Redis down" (50 ms did, and
+ * each false trip admitted on local limits: bench/results/gateway.json, first run); a dead Redis
+ * fails at once anyway (no offline queue), so only a paused or partitioned one costs this.
+ */
+export const DEFAULT_REDIS_TIMEOUT_MS = 250;
 const CODE_LIMIT: Record<number, LimitName> = { 1: "rate", 2: "concurrency", 3: "budget" };
 
 interface QuotaCommands {
@@ -94,6 +104,9 @@ export class QuotaDecider {
   private readonly local: LocalLimiter;
   private readonly limiters = new Map<number, Ratelimit>();
   private readonly localLeases = new Map<string, string>();
+  /** Local admissions Redis has not been told about yet (synced when it answers again). */
+  private readonly backlog = new LocalBacklog();
+  private syncing: Promise<void> | undefined;
   /** Last month-to-date spend Redis reported per tenant, plus local estimates while degraded. */
   private readonly lastSpend = new Map<string, { period: string; spent: number }>();
   private readonly instance = randomBytes(6).toString("hex");
@@ -109,7 +122,8 @@ export class QuotaDecider {
     this.local = new LocalLimiter(options.expectedReplicas ?? 1);
     this.metrics = quotaMetrics(options.registry ?? new Registry());
     this.guard = new RedisGuard({
-      timeoutMs: options.redisTimeoutMs ?? 50,
+      timeoutMs: options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS,
+      consecutiveFailures: options.breakerFailures ?? 3,
       halfOpenAfterMs: options.breakerHalfOpenMs ?? 1000,
       logger: options.logger ?? silentLogger,
       metrics: this.metrics,
@@ -127,6 +141,11 @@ export class QuotaDecider {
    */
   async warmUp(): Promise<void> {
     await this.limiterFor(1).limit(this.keys.rateIdentifier("warmup"));
+    // Load our scripts too: otherwise the first decision pays EVALSHA → NOSCRIPT → EVAL, two round
+    // trips, which on a loaded machine is what first trips the timeout.
+    await Promise.all(
+      [GATE_SCRIPT, DECIDE_SCRIPT, RENEW_SCRIPT].map((lua) => this.redis.script("LOAD", lua)),
+    );
     await this.redis.call("PING");
   }
 
@@ -149,6 +168,7 @@ export class QuotaDecider {
     if (!verdict.ok) return this.whenRedisDown(tenantId, quotas, estimate, now, period, leaseId);
 
     const v = verdict.value;
+    if (this.backlog.size > 0) this.syncBacklog();
     this.lastSpend.set(tenantId, { period, spent: v.spent });
     const headers = rateLimitHeaders({
       quotas,
@@ -174,6 +194,10 @@ export class QuotaDecider {
   async release(lease: Lease): Promise<void> {
     if (lease.source === "local") {
       if (this.localLeases.delete(lease.id)) this.local.release(lease.tenantId);
+      this.backlog.released(lease.id);
+      // The lease may have reached Redis meanwhile (a late reply kept it, or the backlog sync added
+      // it): free it there too. Unguarded and unawaited: a miss expires on its own.
+      void this.redis.zrem(this.keys.leases(lease.tenantId), lease.id).catch(() => undefined);
       return;
     }
     if (lease.source !== "redis") return;
@@ -305,10 +329,55 @@ export class QuotaDecider {
     };
   }
 
-  /** Releases the lease a decision took in Redis after it had already timed out here. */
+  /**
+   * A decision that timed out here still landed in Redis. If the local limits admitted the request
+   * anyway, Redis's lease (and rate token) is exactly the accounting we want, so it stays and the
+   * local release frees it; otherwise the lease it took is given back.
+   */
   private undoIfAbandoned(reply: number[], tenantId: string, leaseId: string): void {
     if (!this.abandoned.delete(leaseId)) return;
-    if (reply[0] === 0) void this.redis.zrem(this.keys.leases(tenantId), leaseId).catch(() => undefined);
+    if (reply[0] !== 0 || this.localLeases.has(leaseId)) return;
+    void this.redis.zrem(this.keys.leases(tenantId), leaseId).catch(() => undefined);
+  }
+
+  /**
+   * Tells Redis what this instance admitted on its own while degraded (README "Redis down"): adds
+   * the admissions to the rate windows and the live leases to the lease ZSETs, so the cluster-wide
+   * limits count them right after recovery. Off the hot path; one sync at a time; a failed sync
+   * puts nothing back (bounded loss: those windows pass within 2 s, those leases expire).
+   */
+  private syncBacklog(): void {
+    if (this.syncing !== undefined) return;
+    const now = Date.now();
+    const syncs = this.backlog.drain(now, RATE_WINDOW_MS);
+    if (syncs.length === 0) return;
+    const multi = this.redis.multi();
+    for (const t of syncs) {
+      for (const [window, n] of t.windows) {
+        const key = this.keys.rateWindow(t.tenantId, window);
+        multi.incrby(key, n);
+        multi.pexpire(key, RATE_WINDOW_MS * 2 + 1000);
+      }
+      if (t.leases.size > 0) {
+        const key = this.keys.leases(t.tenantId);
+        const args: (string | number)[] = [];
+        for (const [id, expiresAt] of t.leases) args.push(expiresAt, id);
+        multi.zadd(key, ...args);
+        multi.pexpire(key, this.leaseMs + 1000);
+      }
+    }
+    this.metrics.backlogSynced.inc(
+      syncs.reduce((n, t) => n + [...t.windows.values()].reduce((a, b) => a + b, 0), 0),
+    );
+    this.syncing = multi
+      .exec()
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 
   /** Lease ids of decisions that gave up on Redis; bounded (a missed undo still expires). */
@@ -383,6 +452,7 @@ export class QuotaDecider {
     }
     this.lastSpend.set(tenantId, { period, spent: spent + estimate });
     this.localLeases.set(seq, tenantId);
+    this.backlog.add({ tenantId, leaseId: seq, at: now, expiresAt: now + this.leaseMs, released: false });
     this.metrics.decisions.inc({ outcome: "allowed", limit: "none", path: "local" });
     return {
       allowed: true,

@@ -2,9 +2,9 @@ import type { QuotaMetrics } from "./metrics.js";
 import type { QuotaLogger } from "./types.js";
 
 export interface RedisGuardOptions {
-  /** A Redis call slower than this counts as a failure; default 50 ms. */
+  /** A Redis call slower than this counts as a failure; default 250 ms. */
   timeoutMs?: number;
-  /** Failures in a row that open the breaker; default 2. */
+  /** Failures in a row that open the breaker; default 3. */
   consecutiveFailures?: number;
   /** While open, calls skip Redis entirely; one trial call after this long; default 1000 ms. */
   halfOpenAfterMs?: number;
@@ -61,8 +61,8 @@ export class RedisGuard {
   private isDegraded = false;
 
   constructor(private readonly options: RedisGuardOptions) {
-    this.timeoutMs = options.timeoutMs ?? 50;
-    this.threshold = options.consecutiveFailures ?? 2;
+    this.timeoutMs = options.timeoutMs ?? 250;
+    this.threshold = options.consecutiveFailures ?? 3;
     this.halfOpenAfterMs = options.halfOpenAfterMs ?? 1000;
   }
 

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, events, MemoryPublisher } from "@maas/events";
+import { createEvent, events, type MaasEvent, MemoryPublisher } from "@maas/events";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { DiskSpool } from "./disk-spool.js";
@@ -63,6 +63,40 @@ describe("UsageEmitter with a disk spool", () => {
     await expect.poll(() => usage.isSpooling).toBe(false);
     await usage.close();
     expect(spool.bytes).toBe(0);
+  });
+
+  it("keeps emission order across the failure boundary: publishes still in flight spool before newer events", async () => {
+    const settle: Array<(err?: Error) => void> = [];
+    const delivered: string[] = [];
+    let down = true;
+    const publisher = {
+      publish(events: readonly MaasEvent[]): Promise<void> {
+        if (!down) {
+          for (const e of events) delivered.push((e.data as { requestId: string }).requestId);
+          return Promise.resolve();
+        }
+        // The first two publishes hang until the test settles them; later ones (replays) fail at once.
+        if (settle.length >= 2) return Promise.reject(new Error("kafka down"));
+        return new Promise<void>((resolve, reject) => settle.push((err) => (err ? reject(err) : resolve())));
+      },
+    };
+    const spool = new DiskSpool({ dir: await tempDir(), maxBytes: 1 << 20 });
+    const registry = new Registry();
+    const usage = new UsageEmitter({ publisher, spool, registry, logger: silent, replayIntervalMs: 20 });
+    await usage.start();
+    usage.emit(usageEvent(0));
+    usage.emit(usageEvent(1));
+    // The first publish fails while the second is still out; newer events must wait behind it.
+    settle[0]?.(new Error("kafka down"));
+    await new Promise((r) => setTimeout(r, 5));
+    usage.emit(usageEvent(2));
+    usage.emit(usageEvent(3));
+    settle[1]?.(new Error("kafka down"));
+    await expect.poll(() => count(registry, "spooled")).toBe(4);
+    down = false;
+    await expect.poll(() => delivered.length, { timeout: 5000 }).toBe(4);
+    expect(delivered).toEqual(["req_0", "req_1", "req_2", "req_3"]);
+    await usage.close();
   });
 
   it("counts and drops what does not fit once the spool is full", async () => {

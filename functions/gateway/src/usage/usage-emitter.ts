@@ -46,6 +46,15 @@ export class UsageEmitter {
   private readonly outcomes: Counter<"outcome">;
   private inflight = 0;
   private spooling = false;
+  /** Events handed to the publisher and not yet settled, by emission sequence. */
+  private readonly unacked = new Map<number, MaasEvent>();
+  private seq = 0;
+  /**
+   * Set at the first failed publish until every publish then in flight has settled: their failures
+   * and everything emitted meanwhile are held here and spooled together, in emission order (a later
+   * batch failing after newer events went to the spool would otherwise overtake them on replay).
+   */
+  private draining: { failed: Map<number, MaasEvent>; held: MaasEvent[] } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private replayDelayMs: number;
   private replaying: Promise<void> | undefined;
@@ -102,29 +111,51 @@ export class UsageEmitter {
       this.drop([event], "emitter closed");
       return;
     }
+    if (this.draining !== undefined) {
+      this.draining.held.push(event);
+      return;
+    }
     if (this.spooling || this.inflight >= this.maxInflight) {
       this.toSpool([event]);
       return;
     }
     this.inflight++;
+    const seq = this.seq++;
+    this.unacked.set(seq, event);
     const sent = this.publisher.publish([event]).then(
       () => {
-        this.inflight--;
+        this.settled(seq);
         this.outcomes.inc({ outcome: "published" });
       },
       (err: unknown) => {
-        this.inflight--;
-        if (!this.spooling)
+        if (this.draining === undefined && !this.spooling) {
           this.logger.warn({ err }, "usage publish failed: spooling to disk until it works again");
-        this.toSpool([event]);
+          this.spooling = true;
+          this.draining = { failed: new Map(), held: [] };
+        }
+        if (this.draining !== undefined) this.draining.failed.set(seq, event);
+        else this.toSpool([event]);
+        this.settled(seq);
       },
     );
     this.track(sent);
   }
 
+  /** A publish settled; the last one of a failure's drain spools the drain, in emission order. */
+  private settled(seq: number): void {
+    this.inflight--;
+    this.unacked.delete(seq);
+    const draining = this.draining;
+    if (draining === undefined || this.unacked.size > 0) return;
+    this.draining = undefined;
+    const failed = [...draining.failed].sort(([a], [b]) => a - b).map(([, e]) => e);
+    this.toSpool([...failed, ...draining.held]);
+  }
+
   /** Waits for in-flight publishes and spool writes; stops replaying. Events left on disk stay for the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    // Events held behind a failure's drain are spooled when it ends (the pending publishes below).
     if (this.timer) clearTimeout(this.timer);
     while (this.pending.size > 0) await Promise.all([...this.pending]);
     await this.replaying;
