@@ -10,6 +10,7 @@ import {
   readPackageJson,
 } from "./externals.js";
 import { type SourceScanResult, sourceScan } from "./source-scan.js";
+import { trimSourceMap } from "./trim-source-map.js";
 
 export interface BundleOptions {
   /** Repository root (holds functions/ and node_modules/). */
@@ -115,6 +116,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
     outfile: path.join(dir, "main.js"),
     plugins: [externals(found), sourceScan(scan)],
   });
+  await trimSourceMap(path.join(dir, "main.js.map"));
   const workers = [...scan.workers];
   for (const w of workers) {
     await build({
@@ -123,6 +125,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleResu
       outfile: path.join(dir, w.output),
       plugins: [externals(found), sourceScan({ workers: [], resolvedPackages: scan.resolvedPackages })],
     });
+    await trimSourceMap(path.join(dir, `${w.output}.map`));
   }
   // Packages the code locates by path ship as folders too, like the externals.
   for (const [name, fromDir] of scan.resolvedPackages) {

@@ -51,7 +51,18 @@ export interface HarnessOptions {
   storageLimitBytes?: bigint;
   /** Extra `node` flags for the control process. */
   nodeArgs?: string[];
+  /**
+   * A folder built by `scripts/bundle` (`dist/bundles/control`): control then runs the way its image
+   * does (`node --enable-source-maps main.js`, NODE_ENV=production, a clean environment). Unset: the
+   * source entry `functions/control/src/main.ts` under tsx.
+   */
+  bundleDir?: string;
+  /** With `bundleDir`: keep the image's `--enable-source-maps` (default true); false measures its cost. */
+  sourceMaps?: boolean;
 }
+
+/** Where the control function's source entry lives (what its image bundles). */
+export const controlMain = path.join(repoRoot, "functions/control/src/main.ts");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,10 +77,12 @@ export async function freePort(): Promise<number> {
 
 /**
  * A fresh database (migrated, one tenant with a storage quota, one owner key) and the real control
- * function running as its own process against it and MinIO.
+ * function (`functions/control/src/main.ts`, or its bundle) running as its own process against it
+ * and MinIO.
  *
  * @example
  * const h = await startControlHarness();
+ * // production form: await startControlHarness({ bundleDir: "dist/bundles/control" })
  * afterAll(() => h.stop());
  */
 export async function startControlHarness(options: HarnessOptions = {}): Promise<ControlHarness> {
@@ -107,23 +120,32 @@ export async function startControlHarness(options: HarnessOptions = {}): Promise
   });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), "--import", "tsx", path.join(here, "control-process.ts")],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        ...infra.s3,
-        ...(options.s3PublicEndpoint ? { S3_PUBLIC_ENDPOINT: options.s3PublicEndpoint } : {}),
-        DATABASE_URL: fresh.url,
-        PORT: String(port),
-        PUBLIC_URL: url,
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "inherit", "inherit"],
-    },
-  );
+  // Only what functions/control/src/main.ts reads; the harness migrated the database itself.
+  const controlEnv = {
+    ...infra.s3,
+    ...(options.s3PublicEndpoint ? { S3_PUBLIC_ENDPOINT: options.s3PublicEndpoint } : {}),
+    DATABASE_URL: fresh.url,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: url,
+    LOG_LEVEL: "warn",
+  };
+  const nodeArgs = options.nodeArgs ?? [];
+  const child = options.bundleDir
+    ? spawn(
+        process.execPath,
+        [...nodeArgs, ...(options.sourceMaps === false ? [] : ["--enable-source-maps"]), "main.js"],
+        {
+          cwd: options.bundleDir,
+          env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...controlEnv },
+          stdio: ["ignore", "inherit", "inherit"],
+        },
+      )
+    : spawn(process.execPath, [...nodeArgs, "--import", "tsx", controlMain], {
+        cwd: repoRoot,
+        env: { ...process.env, ...controlEnv },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
   const store = createObjectStore(infra.s3);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
