@@ -1,21 +1,12 @@
+import type { V2Datatype } from "@maas/onnx";
+
 /**
  * Open Inference Protocol v2 datatypes and the typed arrays that hold them. Everything the service
  * moves between HTTP, the batcher and the session workers is a HostTensor: a name, a v2 datatype, a
  * shape, and little-endian element storage (the v2 binary extension's layout, and ORT's).
  */
-export type ServedDatatype =
-  | "BOOL"
-  | "UINT8"
-  | "UINT16"
-  | "UINT32"
-  | "UINT64"
-  | "INT8"
-  | "INT16"
-  | "INT32"
-  | "INT64"
-  | "FP16"
-  | "FP32"
-  | "FP64";
+/** The v2 datatypes this service moves as numeric tensors (the ONNX package's list less BF16 and BYTES). */
+export type ServedDatatype = Exclude<V2Datatype, "BF16" | "BYTES">;
 
 export type TensorData =
   | Float32Array
