@@ -171,6 +171,8 @@ describe("the local Knative API server (the deployer's target in local mode)", (
   });
   afterAll(async () => {
     await api.close();
+    // Stops every instance the local Knative still runs, so no fixture process outlives the suite.
+    await knative.close();
   });
 
   it("applies a rendered Service, reports Ready with the activator URL, scales to zero, wakes, deletes", async () => {
