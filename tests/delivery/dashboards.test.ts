@@ -13,8 +13,8 @@ async function load(file: string): Promise<unknown> {
 }
 
 describe("Grafana dashboards", () => {
-  it("cover gateway, quota, batching/cold starts and the functions", () => {
-    expect(files).toEqual(["functions.json", "gateway.json", "inference.json", "quota.json"]);
+  it("cover gateway, quota, batching/cold starts, the functions and spend per tenant", () => {
+    expect(files).toEqual(["functions.json", "gateway.json", "inference.json", "quota.json", "spend.json"]);
   });
 
   it.each(files)("%s matches the dashboard schema", async (file) => {

@@ -5,8 +5,10 @@ import { createKafka, KafkaPublisher } from "@maas/events/kafka";
 import { CachedQuotaSource, PostgresQuotaSource, SpendLedger } from "@maas/quota";
 import { depsFromEnv, runFunction } from "@maas/runtime";
 import { Redis } from "ioredis";
+import { Registry } from "prom-client";
 import { createMetering } from "./app.js";
 import { meteringEnvSchema } from "./env.js";
+import { createMeteringMetrics } from "./usage/metering-metrics.js";
 import { LedgerSpendSink, MemorySpendSink, type SpendSink } from "./usage/spend-sink.js";
 import { UsageBatchConsumer } from "./usage/usage-batch-consumer.js";
 import { UsageIngestor } from "./usage/usage-ingestor.js";
@@ -54,9 +56,16 @@ if (env.REDIS_URL) {
 
 let consumer: UsageBatchConsumer | undefined;
 let reconcileTimer: NodeJS.Timeout | undefined;
-const ingestor = new UsageIngestor({ store: new PostgresUsageStore(database.db), spend });
+// One registry for the function's own metrics and the runtime's (served on /metrics).
+const registry = new Registry();
+const ingestor = new UsageIngestor({
+  store: new PostgresUsageStore(database.db),
+  spend,
+  metrics: createMeteringMetrics(registry),
+});
 const fn = createMetering({
   ...deps,
+  registry,
   ...(eventsPublisher ? { publisher: eventsPublisher } : {}),
   ingestor,
   onShutdown: async () => {

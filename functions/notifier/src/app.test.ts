@@ -4,11 +4,13 @@ import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@ma
 import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
 import type { MaasFunction } from "@maas/runtime";
 import { captureLogger } from "@maas/runtime/testing";
+import { Registry } from "prom-client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNotifier } from "./app.js";
 import { newWebhookSecret } from "./webhooks/signature.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
+import { createWebhookMetrics } from "./webhooks/webhook-metrics.js";
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -93,7 +95,12 @@ describe("notifier", () => {
     received.length = 0;
     const { tenantId, secret, webhookId } = await tenantWithWebhook();
     const { logger, lines } = captureLogger();
-    const fn = createNotifier({ logger, dispatcher: new WebhookDispatcher({ db: handle.db }) });
+    const registry = new Registry();
+    const fn = createNotifier({
+      logger,
+      registry,
+      dispatcher: new WebhookDispatcher({ db: handle.db, metrics: createWebhookMetrics(registry) }),
+    });
     const event = threshold(tenantId);
     expect((await post(fn, event)).status).toBe(202);
     expect((await post(fn, event)).status).toBe(202); // redelivered by the broker: nothing new
@@ -124,6 +131,10 @@ describe("notifier", () => {
       trx.selectFrom("webhook_deliveries").selectAll().where("webhook_id", "=", webhookId).execute(),
     );
     expect(log).toMatchObject([{ status: "delivered", attempts: 1, last_status_code: 200 }]);
+    // The function's own /metrics serves the dispatcher's counter: one attempt, delivered.
+    const metrics = await (await fn.app.request("/metrics")).text();
+    expect(metrics).toContain('webhook_deliveries_total{outcome="delivered"} 1');
+    expect(metrics).not.toContain('webhook_deliveries_total{outcome="retry"}');
   });
 
   it("skips webhooks that filter the event type out", async () => {
@@ -138,11 +149,13 @@ describe("notifier", () => {
     received.length = 0;
     const { tenantId, webhookId } = await tenantWithWebhook();
     let now = new Date("2026-02-10T00:00:00Z");
+    const registry = new Registry();
     const dispatcher = new WebhookDispatcher({
       db: handle.db,
       maxAttempts: 4,
       baseDelayMs: 1_000,
       clock: () => now,
+      metrics: createWebhookMetrics(registry),
     });
     await dispatcher.enqueue(threshold(tenantId));
     const delays: number[] = [];
@@ -176,6 +189,12 @@ describe("notifier", () => {
     expect(row.dead_lettered_at).toEqual(now);
     now = new Date(now.getTime() + 86_400_000);
     expect((await dispatcher.runDue()).attempted).toBe(0);
+    // Three retries and one dead letter, one count per attempt (what WebhookDeadLetters reads).
+    const counted = (await registry.getSingleMetric("webhook_deliveries_total")?.get())?.values ?? [];
+    expect(Object.fromEntries(counted.map((v) => [v.labels.outcome, v.value]))).toEqual({
+      retry: 3,
+      dead: 1,
+    });
   });
 
   it("answers an event type it does not handle with 400, never 404", async () => {

@@ -1,9 +1,11 @@
 import { flag, loadEnvOrExit, optionalUrl } from "@maas/config";
 import { createDb, migrateToLatest } from "@maas/db";
 import { baseEnvSchema, depsFromEnv, runFunction } from "@maas/runtime";
+import { Registry } from "prom-client";
 import { z } from "zod";
 import { createNotifier } from "./app.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
+import { createWebhookMetrics } from "./webhooks/webhook-metrics.js";
 
 const notifierEnvSchema = baseEnvSchema.extend({
   DATABASE_URL: optionalUrl(),
@@ -25,12 +27,18 @@ const database = createDb({
 });
 if (env.MIGRATE || database.kind === "pglite") await migrateToLatest(database.db);
 
+// One registry for the dispatchers' metrics and the runtime's (served on /metrics); both dispatchers
+// share the counter.
+const registry = new Registry();
+const metrics = createWebhookMetrics(registry);
 let timer: NodeJS.Timeout | undefined;
 let running: Promise<unknown> | undefined;
 const fn = createNotifier({
   ...deps,
+  registry,
   dispatcher: new WebhookDispatcher({
     db: database.db,
+    metrics,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     baseDelayMs: env.WEBHOOK_BASE_DELAY_MS,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
@@ -47,6 +55,7 @@ const retryLoop = new WebhookDispatcher({
   baseDelayMs: env.WEBHOOK_BASE_DELAY_MS,
   timeoutMs: env.WEBHOOK_TIMEOUT_MS,
   logger: fn.logger,
+  metrics,
 });
 await runFunction(fn, env, {
   warmUp: async () => {

@@ -1,3 +1,4 @@
+export { createMeteringMetrics, type MeteringMetrics } from "./metering-metrics.js";
 export { periodEnd, periodLockKey, periodOfDate, periodStart, previousPeriod } from "./period.js";
 export { costMicros, DEFAULT_PLAN, PriceBook, type PriceRow } from "./prices.js";
 export { LedgerSpendSink, MemorySpendSink, type SpendSink } from "./spend-sink.js";

@@ -1,5 +1,7 @@
 import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@maas/db";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMeteringMetrics } from "./metering-metrics.js";
 import { MemorySpendSink } from "./spend-sink.js";
 import { seedUsageTenant, usageEvent } from "./testing.js";
 import { UsageIngestor } from "./usage-ingestor.js";
@@ -42,6 +44,39 @@ describe("UsageIngestor (PGlite)", { timeout: 60_000 }, () => {
     expect(hourly).toHaveLength(1);
     expect(hourly[0]).toMatchObject({ requests: 2n, items: 2n, compute_ms: 42n, cost_micros: 520n });
     expect(hourly[0]?.hour.toISOString()).toBe("2026-02-10T11:00:00.000Z");
+  });
+
+  it("counts inserted and duplicate events, and the billed spend of new rows per tenant", async () => {
+    const t = await seedUsageTenant(handle.db);
+    const u = await seedUsageTenant(handle.db);
+    const registry = new Registry();
+    const ingestor = new UsageIngestor({
+      store: new PostgresUsageStore(handle.db),
+      spend: new MemorySpendSink(),
+      clock: () => now,
+      metrics: createMeteringMetrics(registry),
+    });
+    const a = usageEvent(t, { startedAt: "2026-02-10T11:05:00Z", durationMs: 11.2 });
+    const b = usageEvent(u, { startedAt: "2026-02-10T11:55:00Z", durationMs: 30 });
+    await ingestor.ingest([a, b, a]);
+    await ingestor.ingest([b]); // redelivery: counted as a duplicate, adds no spend
+
+    const values = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
+    const events = await values("metering_events_total");
+    expect(Object.fromEntries(events.map((v) => [v.labels.outcome, v.value]))).toEqual({
+      inserted: 2,
+      duplicate: 2,
+    });
+    // default cpu price: 12 ms → 170, 30 ms → 350 micros
+    const spend = await values("metering_spend_micros_total");
+    expect(Object.fromEntries(spend.map((v) => [v.labels.tenant, v.value]))).toEqual({
+      [t.tenantId]: 170,
+      [u.tenantId]: 350,
+    });
+    // One observation per ingest call, the redelivery included.
+    expect(await registry.getSingleMetricAsString("metering_batch_duration_seconds")).toMatch(
+      /^metering_batch_duration_seconds_count 2$/m,
+    );
   });
 
   it("the same id from another source is another event (CloudEvents identity is source + id)", async () => {

@@ -1,6 +1,7 @@
 import type { Device } from "@maas/db";
 import { type EventData, events, type MaasEvent } from "@maas/events";
 import { SharedExclusiveGate } from "./gate.js";
+import type { MeteringMetrics } from "./metering-metrics.js";
 import { periodOfDate, previousPeriod } from "./period.js";
 import { costMicros, PriceBook } from "./prices.js";
 import type { SpendSink } from "./spend-sink.js";
@@ -21,6 +22,8 @@ export interface UsageIngestorOptions {
   /** How long prices, plans and misses are trusted (default 60 s); devices never change. */
   cacheTtlMs?: number;
   logger?: IngestLogger;
+  /** Event, spend and batch-time metrics; none when omitted (tests). */
+  metrics?: MeteringMetrics;
 }
 
 export interface IngestResult {
@@ -58,6 +61,7 @@ export class UsageIngestor {
   readonly #clock: () => Date;
   readonly #ttl: number;
   readonly #logger: IngestLogger;
+  readonly #metrics: MeteringMetrics | undefined;
   #book: { value: PriceBook; at: number } | undefined;
   readonly #devices = new Map<string, Device>();
   readonly #plans = new Map<string, { plan: string; at: number }>();
@@ -69,6 +73,7 @@ export class UsageIngestor {
     this.#clock = options.clock ?? (() => new Date());
     this.#ttl = options.cacheTtlMs ?? 60_000;
     this.#logger = options.logger ?? quiet;
+    this.#metrics = options.metrics;
   }
 
   get store(): UsageStore {
@@ -76,7 +81,27 @@ export class UsageIngestor {
   }
 
   ingest(batch: readonly MaasEvent[]): Promise<IngestResult> {
-    return this.#gate.shared(() => this.#ingest(batch));
+    return this.#gate.shared(async () => {
+      const end = this.#metrics?.batchDuration.startTimer();
+      try {
+        const result = await this.#ingest(batch);
+        this.#record(result);
+        return result;
+      } finally {
+        end?.();
+      }
+    });
+  }
+
+  /** After the commit, so a failed (and redelivered) batch is counted once, when it succeeds. */
+  #record(result: IngestResult): void {
+    const m = this.#metrics;
+    if (!m) return;
+    if (result.inserted > 0) m.events.inc({ outcome: "inserted" }, result.inserted);
+    if (result.duplicates > 0) m.events.inc({ outcome: "duplicate" }, result.duplicates);
+    // Per-period totals of one tenant add up; Number is exact below 2^53 micros (9 billion units).
+    for (const t of result.totals)
+      if (t.costMicros > 0n) m.spendMicros.inc({ tenant: t.tenantId }, Number(t.costMicros));
   }
 
   async #ingest(batch: readonly MaasEvent[]): Promise<IngestResult> {

@@ -2,6 +2,7 @@ import { type Database, withSystem } from "@maas/db";
 import type { MaasEvent } from "@maas/events";
 import { type Kysely, sql } from "kysely";
 import { signWebhook } from "./signature.js";
+import type { WebhookMetrics } from "./webhook-metrics.js";
 
 export interface DispatcherLogger {
   info(obj: object, msg: string): void;
@@ -20,6 +21,8 @@ export interface WebhookDispatcherOptions {
   fetch?: typeof fetch;
   clock?: () => Date;
   logger?: DispatcherLogger;
+  /** Attempts by outcome; none when omitted (tests). */
+  metrics?: WebhookMetrics;
 }
 
 export interface DispatchResult {
@@ -45,7 +48,8 @@ const quiet: DispatcherLogger = { info: () => {}, warn: () => {} };
  * await dispatcher.runDue(); // also on a timer in main.ts
  */
 export class WebhookDispatcher {
-  readonly #o: Required<Omit<WebhookDispatcherOptions, "db">> & { db: Kysely<Database> };
+  readonly #o: Required<Omit<WebhookDispatcherOptions, "db" | "metrics">> & { db: Kysely<Database> };
+  readonly #metrics: WebhookMetrics | undefined;
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = {
@@ -58,6 +62,7 @@ export class WebhookDispatcher {
       clock: options.clock ?? (() => new Date()),
       logger: options.logger ?? quiet,
     };
+    this.#metrics = options.metrics;
   }
 
   /** Enqueues the event for every active webhook of its tenant that wants its type; returns how many. */
@@ -136,6 +141,7 @@ export class WebhookDispatcher {
           next_attempt_at: null,
           delivered_at: at,
         });
+        this.#metrics?.deliveries.inc({ outcome: "delivered" });
       } else if (attempts >= this.#o.maxAttempts) {
         result.dead++;
         this.#o.logger.warn({ deliveryId: d.id.toString(), attempts }, "webhook delivery dead-lettered");
@@ -147,6 +153,7 @@ export class WebhookDispatcher {
           next_attempt_at: null,
           dead_lettered_at: at,
         });
+        this.#metrics?.deliveries.inc({ outcome: "dead" });
       } else {
         result.retrying++;
         const delay = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (attempts - 1));
@@ -157,6 +164,7 @@ export class WebhookDispatcher {
           last_error: outcome.error,
           next_attempt_at: new Date(at.getTime() + delay),
         });
+        this.#metrics?.deliveries.inc({ outcome: "retry" });
       }
     }
     return result;
