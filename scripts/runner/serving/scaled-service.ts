@@ -95,6 +95,7 @@ export class ScaledService {
   #url = "";
   #instances: Instance[] = [];
   #starting = 0;
+  readonly #startingProcesses = new Set<FunctionProcess>();
   #held: Held[] = [];
   #nextId = 1;
   #rr = 0;
@@ -167,7 +168,11 @@ export class ScaledService {
       : Promise.resolve();
     this.#server?.closeAllConnections();
     const instances = this.#instances.splice(0);
-    await Promise.all([closed, ...instances.map((i) => i.process.stop())]);
+    await Promise.all([
+      closed,
+      ...instances.map((i) => i.process.stop()),
+      ...[...this.#startingProcesses].map((p) => p.stop()),
+    ]);
   }
 
   async #scaleUp(reason: string): Promise<Instance | undefined> {
@@ -202,7 +207,10 @@ export class ScaledService {
       });
       const started = performance.now();
       const startedAt = new Date().toISOString();
-      await process.start();
+      // Tracked while starting so stop() can end it too: otherwise a stop during a cold start leaves
+      // the child running after its parent is gone.
+      this.#startingProcesses.add(process);
+      await process.start().finally(() => this.#startingProcesses.delete(process));
       const spawnToReadyMs = performance.now() - started;
       const instance: Instance = { id, process, inFlight: 0, ready: true, idleSince: Date.now() };
       this.#starting--;
