@@ -45,9 +45,11 @@ describe("maas models push against the control API and MinIO", () => {
     const file = path.join(dir, "model-100mb.onnx");
     const sha256 = await writeRandomFile(file, 100 * MiB + 12_345);
     let killedAt = 0;
+    // A progress line every 10 ms: on a quiet machine MinIO takes 100 MB in well under a second, and
+    // the kill must land on a line between 50 % and done.
     const push = spawnCli(
-      ["models", "push", file, "--model", "big-mlp", "--create", "--parallel", "4"],
-      env,
+      ["models", "push", file, "--model", "big-mlp", "--create", "--parallel", "2"],
+      { ...env, MAAS_PROGRESS_INTERVAL_MS: "10" },
       (_c, run) => {
         const pct = uploadPercent(run.stderr());
         if (killedAt === 0 && pct >= 50) {
