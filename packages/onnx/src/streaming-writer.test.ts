@@ -51,8 +51,10 @@ describe("streamed large-model writer", () => {
     const small = await peakRssGrowth(join(dir, "a.onnx"), 2048); // 16 MiB
     const large = await peakRssGrowth(join(dir, "b.onnx"), 6144); // 144 MiB
     expect((await stat(join(dir, "b.onnx"))).size).toBeGreaterThan(144 * 1024 * 1024);
-    // Bounded by a few chunks in flight, not by the 144 MiB written.
-    expect(large).toBeLessThan(64 * 1024 * 1024);
+    // Bounded by a few chunks in flight, not by the 144 MiB written. RSS also moves with GC timing and
+    // with whatever else the test worker holds, so the absolute bound sits well under the model size
+    // (a writer that buffered the model would need ≥ 144 MiB) rather than at the steady-state figure.
+    expect(large).toBeLessThan(100 * 1024 * 1024);
     expect(large - small).toBeLessThan(48 * 1024 * 1024);
   }, 60_000);
 });
