@@ -1,5 +1,5 @@
 import { createDb, type DbHandle, migrateToLatest, withSystem } from "@maas/db";
-import { createEvent, encodeHttpBinary, events, knativePing, type MaasEvent } from "@maas/events";
+import { createEvent, events, knativePing } from "@maas/events";
 import {
   MemorySpendSink,
   PostgresUsageStore,
@@ -7,8 +7,7 @@ import {
   UsageIngestor,
   usageEvent,
 } from "@maas/fn-metering/usage";
-import type { MaasFunction } from "@maas/runtime";
-import { captureLogger } from "@maas/runtime/testing";
+import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBilling } from "./app.js";
 
@@ -26,29 +25,11 @@ function setup() {
   return { fn: createBilling({ logger, db: handle.db, spend, clock: () => now }), lines, spend };
 }
 
-function post(fn: MaasFunction, event: MaasEvent) {
-  const m = encodeHttpBinary(event);
-  return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
-}
-
 const ping = (data: unknown) =>
   createEvent(knativePing, { source: "/apis/v1/namespaces/maas/pingsources/billing", data: data as never });
 
 describe("billing", () => {
-  it("is live at once and ready only when told", async () => {
-    const { fn } = setup();
-    expect((await fn.app.request("/healthz")).status).toBe(200);
-    expect((await fn.app.request("/readyz")).status).toBe(503);
-    fn.setReady(true);
-    expect((await fn.app.request("/readyz")).status).toBe(200);
-  });
-
-  it("answers unknown routes with the one error body", async () => {
-    const { fn } = setup();
-    const res = await fn.app.request("/nope");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  itBehavesLikeAFunction("billing", () => setup().fn);
 
   it("closes last month into one invoice per tenant on close-period, and a rerun changes nothing", async () => {
     const { fn, lines } = setup();

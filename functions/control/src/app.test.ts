@@ -1,4 +1,5 @@
 import { createEvent, encodeHttpBinary, events } from "@maas/events";
+import { itBehavesLikeAFunction } from "@maas/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../test/harness.js";
 
@@ -9,26 +10,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 describe("control", () => {
-  it("is live at once and ready only when told", async () => {
-    expect((await h.fn.app.request("/healthz")).status).toBe(200);
-    expect((await h.fn.app.request("/readyz")).status).toBe(503);
-    h.fn.setReady(true);
-    expect((await h.fn.app.request("/readyz")).status).toBe(200);
-  });
-
-  it("exposes its metrics, labelled with its name", async () => {
-    await h.fn.app.request("/healthz");
-    const text = await (await h.fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="control",method="GET",route="/healthz",status="200"}',
-    );
-  });
-
-  it("answers unknown routes with the one error body", async () => {
-    const res = await h.fn.app.request("/nope");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  itBehavesLikeAFunction("control", () => h.fn);
 
   it("handles no events: an event gets 400 (not retried), never 404", async () => {
     const m = encodeHttpBinary(

@@ -1,9 +1,8 @@
 import { createDb, type DbHandle, migrateToLatest } from "@maas/db";
-import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
+import { createEvent, events } from "@maas/events";
 import { ClientNodeApplier, createManifestValidator } from "@maas/k8s";
 import { type FakeApiServer, startFakeApiServer } from "@maas/k8s/testing";
-import type { MaasFunction } from "@maas/runtime";
-import { captureLogger } from "@maas/runtime/testing";
+import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeployer } from "./app.js";
 
@@ -38,28 +37,8 @@ function setup() {
   return { fn, lines };
 }
 
-function post(fn: MaasFunction, event: MaasEvent) {
-  const m = encodeHttpBinary(event);
-  return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
-}
-
 describe("deployer", () => {
-  it("is live at once and ready only when told", async () => {
-    const { fn } = setup();
-    expect((await fn.app.request("/healthz")).status).toBe(200);
-    expect((await fn.app.request("/readyz")).status).toBe(503);
-    fn.setReady(true);
-    expect((await fn.app.request("/readyz")).status).toBe(200);
-  });
-
-  it("exposes its metrics, labelled with its name", async () => {
-    const { fn } = setup();
-    await fn.app.request("/healthz");
-    const text = await (await fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="deployer",method="GET",route="/healthz",status="200"} 1',
-    );
-  });
+  itBehavesLikeAFunction("deployer", () => setup().fn);
 
   it("tenant.created applies the tenant namespace objects", async () => {
     const { fn, lines } = setup();

@@ -1,6 +1,5 @@
-import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
-import type { MaasFunction } from "@maas/runtime";
-import { captureLogger } from "@maas/runtime/testing";
+import { createEvent, events } from "@maas/events";
+import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { describe, expect, it } from "vitest";
 import { createInference } from "./app.js";
 
@@ -9,35 +8,8 @@ function setup() {
   return { fn: createInference({ logger }), lines };
 }
 
-function post(fn: MaasFunction, event: MaasEvent) {
-  const m = encodeHttpBinary(event);
-  return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
-}
-
 describe("inference", () => {
-  it("is live at once and ready only when told", async () => {
-    const { fn } = setup();
-    expect((await fn.app.request("/healthz")).status).toBe(200);
-    expect((await fn.app.request("/readyz")).status).toBe(503);
-    fn.setReady(true);
-    expect((await fn.app.request("/readyz")).status).toBe(200);
-  });
-
-  it("exposes its metrics, labelled with its name", async () => {
-    const { fn } = setup();
-    await fn.app.request("/healthz");
-    const text = await (await fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="inference",method="GET",route="/healthz",status="200"} 1',
-    );
-  });
-
-  it("answers unknown routes with the one error body", async () => {
-    const { fn } = setup();
-    const res = await fn.app.request("/nope");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  itBehavesLikeAFunction("inference", () => setup().fn);
 
   it("serves v2 server liveness always and readiness only when ready (status code + KServe's JSON body)", async () => {
     const { fn } = setup();

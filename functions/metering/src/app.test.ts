@@ -1,7 +1,6 @@
 import { createDb, type DbHandle, migrateToLatest, withSystem } from "@maas/db";
-import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
-import type { MaasFunction } from "@maas/runtime";
-import { captureLogger } from "@maas/runtime/testing";
+import { createEvent, events } from "@maas/events";
+import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetering } from "./app.js";
 import { MemorySpendSink } from "./usage/spend-sink.js";
@@ -23,35 +22,8 @@ function setup() {
   return { fn: createMetering({ logger, ingestor }), lines, spend };
 }
 
-function post(fn: MaasFunction, event: MaasEvent) {
-  const m = encodeHttpBinary(event);
-  return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
-}
-
 describe("metering", () => {
-  it("is live at once and ready only when told", async () => {
-    const { fn } = setup();
-    expect((await fn.app.request("/healthz")).status).toBe(200);
-    expect((await fn.app.request("/readyz")).status).toBe(503);
-    fn.setReady(true);
-    expect((await fn.app.request("/readyz")).status).toBe(200);
-  });
-
-  it("exposes its metrics, labelled with its name", async () => {
-    const { fn } = setup();
-    await fn.app.request("/healthz");
-    const text = await (await fn.app.request("/metrics")).text();
-    expect(text).toContain(
-      'http_requests_total{function="metering",method="GET",route="/healthz",status="200"} 1',
-    );
-  });
-
-  it("answers unknown routes with the one error body", async () => {
-    const { fn } = setup();
-    const res = await fn.app.request("/nope");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  itBehavesLikeAFunction("metering", () => setup().fn);
 
   it("meters an inference.completed delivered over HTTP once, however often it is redelivered", async () => {
     const { fn, lines, spend } = setup();

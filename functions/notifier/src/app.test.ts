@@ -1,9 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@maas/db";
-import { createEvent, encodeHttpBinary, events, type MaasEvent } from "@maas/events";
-import type { MaasFunction } from "@maas/runtime";
-import { captureLogger } from "@maas/runtime/testing";
+import { createEvent, events } from "@maas/events";
+import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { Registry } from "prom-client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,18 +76,10 @@ const threshold = (tenantId: string) =>
     },
   });
 
-function post(fn: MaasFunction, event: MaasEvent) {
-  const m = encodeHttpBinary(event);
-  return fn.app.request("/", { method: "POST", headers: m.headers, body: m.body });
-}
-
 describe("notifier", () => {
-  it("is live at once and ready only when told", async () => {
-    const { logger } = captureLogger();
-    const fn = createNotifier({ logger, dispatcher: new WebhookDispatcher({ db: handle.db }) });
-    expect((await fn.app.request("/healthz")).status).toBe(200);
-    expect((await fn.app.request("/readyz")).status).toBe(503);
-  });
+  itBehavesLikeAFunction("notifier", () =>
+    createNotifier({ logger: captureLogger().logger, dispatcher: new WebhookDispatcher({ db: handle.db }) }),
+  );
 
   it("delivers a signed webhook that the standardwebhooks reference library verifies, once per event", async () => {
     answer = 200;

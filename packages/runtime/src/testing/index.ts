@@ -1,1 +1,2 @@
 export { captureLogger, type LogLine } from "./capture-logger.js";
+export { itBehavesLikeAFunction, postEvent } from "./function-contract.js";
