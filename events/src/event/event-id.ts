@@ -1,12 +1,9 @@
-import { monotonicFactory } from "ulid";
-
-// Monotonic within a process, so ids made in the same millisecond still sort in creation order.
-const nextUlid = monotonicFactory();
+import { newId } from "@maas/db";
 
 /**
- * A time-sortable event id: `evt_` + a lower-case ULID (48-bit millisecond time, 80 random bits), the
- * same shape as `newId("evt")` in @maas/db.
+ * A time-sortable event id: `evt_` + a lower-case ULID (48-bit millisecond time, 80 random bits),
+ * made by @maas/db's `newId` so every id in the platform comes from one generator.
  */
 export function newEventId(now: number = Date.now()): string {
-  return `evt_${nextUlid(now).toLowerCase()}`;
+  return newId("evt", now);
 }
