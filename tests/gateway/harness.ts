@@ -155,7 +155,9 @@ export interface GatewayProcess {
  */
 export async function startGateway(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "functions/gateway/src/main.ts"], {
+  // GATEWAY_NODE_ARGS: extra node flags for profiling runs (e.g. `--cpu-prof --trace-gc`).
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "functions/gateway/src/main.ts"], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

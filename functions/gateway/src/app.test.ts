@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { captureLogger } from "@maas/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGateway } from "./app.js";
+import { createGateway, type GatewayServices } from "./app.js";
 import type { Route } from "./routing/route-resolver.js";
 import {
   FakeQuota,
@@ -26,7 +26,10 @@ function route(url: string, name = "resnet"): Route {
   return { deploymentId: "dep_1", modelId: "mdl_1", versionId: "mver_1", modelName: name, version: 3, url };
 }
 
-async function setup(handler: Parameters<typeof upstreamServer>[0]) {
+async function setup(
+  handler: Parameters<typeof upstreamServer>[0],
+  overrides: Partial<GatewayServices> = {},
+) {
   const upstream = await upstreamServer(handler);
   cleanups.push(upstream.close);
   const quota = new FakeQuota();
@@ -42,6 +45,7 @@ async function setup(handler: Parameters<typeof upstreamServer>[0]) {
     quota,
     usage,
     upstreams,
+    ...overrides,
   });
   const { logger } = captureLogger();
   const fn = createGateway(services, { logger });
@@ -65,37 +69,47 @@ const echo: Parameters<typeof upstreamServer>[0] = (req, res) => {
 };
 
 describe("gateway v2 infer", () => {
-  it("streams a binary tensor body through untouched both ways, with the quota headers, then releases and meters", async () => {
-    const { fn, quota, usage } = await setup(echo);
-    const body = randomBytes(256 * 1024);
-    const res = await fn.app.request("/v2/models/resnet/infer", {
-      method: "POST",
-      headers: {
-        authorization: "Bearer key-a",
-        "content-type": "application/octet-stream",
-        "inference-header-content-length": "42",
-      },
-      body,
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("inference-header-content-length")).toBe("42");
-    expect(res.headers.get("x-seen-path")).toBe("/v2/models/resnet/versions/3/infer");
-    expect(res.headers.get("x-seen-auth")).toBe("none");
-    expect(res.headers.get("ratelimit")).toBe('"qps";r=9;t=1');
-    expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
-    await expect.poll(() => usage.events.length).toBe(1);
-    expect(quota.released).toHaveLength(1);
-    expect(usage.events[0]?.data).toMatchObject({
-      tenantId: A,
-      deploymentId: "dep_1",
-      status: "ok",
-      durationMs: 4.25,
-      inputBytes: body.length,
-      outputBytes: body.length,
-      costMicros: 100,
-      apiKeyId: "key_1",
-    });
-  });
+  // Buffered: a known length within bufferBytes is read whole and answered in one piece; streamed:
+  // past it (or without a length) bytes flow through web streams. Same bytes and effects either way.
+  it.each([
+    { mode: "buffered", bufferBytes: 1024 * 1024, withLength: true },
+    { mode: "streamed (over bufferBytes)", bufferBytes: 1024, withLength: true },
+    { mode: "streamed (no content-length)", bufferBytes: 1024 * 1024, withLength: false },
+  ])(
+    "passes a binary tensor body through untouched both ways, $mode, with the quota headers, then releases and meters",
+    async ({ bufferBytes, withLength }) => {
+      const { fn, quota, usage } = await setup(echo, { bufferBytes });
+      const body = randomBytes(256 * 1024);
+      const res = await fn.app.request("/v2/models/resnet/infer", {
+        method: "POST",
+        headers: {
+          authorization: "Bearer key-a",
+          "content-type": "application/octet-stream",
+          "inference-header-content-length": "42",
+          ...(withLength && { "content-length": String(body.length) }),
+        },
+        body,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("inference-header-content-length")).toBe("42");
+      expect(res.headers.get("x-seen-path")).toBe("/v2/models/resnet/versions/3/infer");
+      expect(res.headers.get("x-seen-auth")).toBe("none");
+      expect(res.headers.get("ratelimit")).toBe('"qps";r=9;t=1');
+      expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
+      await expect.poll(() => usage.events.length).toBe(1);
+      await expect.poll(() => quota.released.length).toBe(1);
+      expect(usage.events[0]?.data).toMatchObject({
+        tenantId: A,
+        deploymentId: "dep_1",
+        status: "ok",
+        durationMs: 4.25,
+        inputBytes: body.length,
+        outputBytes: body.length,
+        costMicros: 100,
+        apiKeyId: "key_1",
+      });
+    },
+  );
 
   it("answers 401 without credentials and never decides", async () => {
     const { fn, quota } = await setup(echo);
@@ -165,7 +179,7 @@ describe("gateway v2 infer", () => {
     const res = await call();
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ error: { code: "UPSTREAM_UNAVAILABLE" } });
-    expect(quota.released).toHaveLength(1);
+    await expect.poll(() => quota.released.length).toBe(1);
     await expect.poll(() => usage.events[0]?.data).toMatchObject({ status: "error", costMicros: 0 });
     // 3 attempts per request (1 + 2 retries) against a threshold of 3 consecutive failures.
     expect(upstreams.breakerState(upstream.url)).toBe("open");

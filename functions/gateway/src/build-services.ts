@@ -147,6 +147,7 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     quota,
     upstreams,
     usage,
+    bufferBytes: env.PROXY_BUFFER_BYTES,
     estimateCostMicros: () => env.DEFAULT_COST_MICROS,
   };
 

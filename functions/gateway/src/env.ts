@@ -29,6 +29,15 @@ export const gatewayEnvSchema = baseEnvSchema
     UPSTREAM_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
     /** Between two body chunks. */
     UPSTREAM_BODY_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+    /**
+     * Request and response bodies of known length up to this size are read whole and sent in one
+     * write (bytes untouched); larger or chunked ones stream through. Bounds memory per request.
+     */
+    PROXY_BUFFER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024),
     UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).default(128),
     /** Consecutive connect/timeout failures that open an upstream's breaker. */
     BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),

@@ -14,6 +14,8 @@ export interface QuotaPort {
 /** Where usage events go (UsageEmitter in production): synchronous, never throws. */
 export interface UsageSink {
   emit(event: MaasEvent): void;
+  /** A usage event could not be built (a bug): logged and counted, never thrown at the client. */
+  unbuildable(err: unknown): void;
 }
 
 /** Everything the gateway's routes need, built once at start (main.ts, tests, the bench). */
@@ -23,6 +25,11 @@ export interface GatewayServices {
   quota: QuotaPort;
   upstreams: Upstreams;
   usage: UsageSink;
+  /**
+   * Bodies of known length up to this many bytes are read whole and written in one piece each way
+   * (no web stream per request); larger or unknown-length ones stream. Default 1 MiB.
+   */
+  bufferBytes?: number;
   /** Estimated price of one request of this tenant (micro-units); metering owns the real price. */
   estimateCostMicros(tenantId: string): number;
 }

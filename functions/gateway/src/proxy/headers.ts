@@ -20,6 +20,9 @@ const DROP_RESPONSE = new Set([
   "trailer",
   "upgrade",
   "x-request-id",
+  // An inference service has no business setting cookies on the tenant's client (and a cookie is the
+  // one field that cannot be folded into one line).
+  "set-cookie",
 ]);
 
 export function forwardRequestHeaders(incoming: Headers, requestId: string): Record<string, string> {
@@ -31,12 +34,23 @@ export function forwardRequestHeaders(incoming: Headers, requestId: string): Rec
   return out;
 }
 
-export function responseHeaders(upstream: Record<string, string | string[] | undefined>): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || DROP_RESPONSE.has(name.toLowerCase())) continue;
-    if (Array.isArray(value)) for (const v of value) out.append(name, v);
-    else out.set(name, value);
+/**
+ * The upstream's response headers for the client as a plain record (the node server writes a plain
+ * record straight to the socket; a Headers object costs a copy), repeated fields folded into one
+ * line (RFC 9110 §5.3), plus the gateway's own.
+ */
+export function responseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (DROP_RESPONSE.has(lower)) continue;
+    out[lower] = Array.isArray(value) ? value.join(", ") : value;
   }
+  for (const name in extra) out[name.toLowerCase()] = extra[name] as string;
   return out;
 }

@@ -1,23 +1,43 @@
 /**
- * The client's request body, handed to undici as an async iterable that counts bytes. It can be
- * iterated again only while nothing was read: exactly the condition under which a retry is safe
- * (the upstream provably received no byte of it).
+ * The client's request body on its way to the inference service, in one of two shapes:
+ * - buffered: a body of known, small length read whole (one write to the upstream, no web stream per
+ *   request; the bytes are never parsed). Always safe to resend after a connect error.
+ * - streamed: an async iterable over the client's stream that counts bytes, for large or
+ *   unknown-length bodies. It can be iterated again only while nothing was read: exactly the
+ *   condition under which a retry is safe (the upstream provably received no byte of it).
  */
 export class RequestBody {
   bytesRead = 0;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private readonly bytes: Uint8Array | undefined;
 
-  constructor(stream: ReadableStream<Uint8Array> | null) {
-    this.reader = stream?.getReader();
+  constructor(stream: ReadableStream<Uint8Array> | Uint8Array | null) {
+    if (stream instanceof Uint8Array) {
+      this.bytes = stream;
+      this.bytesRead = stream.byteLength;
+    } else {
+      this.reader = stream?.getReader();
+    }
+  }
+
+  /** A body already read whole. */
+  static buffered(bytes: Uint8Array): RequestBody {
+    return new RequestBody(bytes);
   }
 
   get empty(): boolean {
-    return this.reader === undefined;
+    return this.reader === undefined && this.bytes === undefined;
   }
 
-  /** A fresh iterable over the (shared) reader; throws once bytes were consumed. */
-  iterable(): AsyncIterable<Uint8Array> | undefined {
-    if (this.reader === undefined) return undefined;
+  /** Whether sending it again cannot duplicate or corrupt what the upstream received. */
+  get retryable(): boolean {
+    return this.bytes !== undefined || this.bytesRead === 0;
+  }
+
+  /** What undici sends: the bytes, a fresh iterable over the (shared) reader, or nothing. */
+  payload(): Uint8Array | AsyncIterable<Uint8Array> | null {
+    if (this.bytes !== undefined) return this.bytes;
+    if (this.reader === undefined) return null;
     if (this.bytesRead > 0) throw new Error("request body already partly sent");
     const reader = this.reader;
     const self = this;

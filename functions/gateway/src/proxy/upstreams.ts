@@ -88,7 +88,7 @@ export class Upstreams {
             path: req.path,
             headers: req.headers,
             // undici streams async iterables (its types only list Readable).
-            body: (req.body.iterable() ?? null) as Readable | null,
+            body: req.body.payload() as Uint8Array | Readable | null,
             signal: req.signal,
             headersTimeout: this.options.headersTimeoutMs,
             bodyTimeout: this.options.bodyTimeoutMs,
@@ -105,7 +105,7 @@ export class Upstreams {
           );
         }
         if (req.signal.aborted) throw err;
-        if (isConnectError(err) && req.body.bytesRead === 0 && attempt < retries) {
+        if (isConnectError(err) && req.body.retryable && attempt < retries) {
           await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
           continue;
         }

@@ -1,3 +1,4 @@
+import { AppError } from "@maas/errors";
 import { createEvent, events } from "@maas/events";
 import { toAppError } from "@maas/quota";
 import type { Context, Hono } from "hono";
@@ -28,8 +29,15 @@ export function registerV2Infer(app: Hono<GatewayEnv>, services: GatewayServices
   app.post("/v2/models/:name/versions/:version/infer", handler);
 }
 
+/** Default of GatewayServices.bufferBytes. */
+const DEFAULT_BUFFER_BYTES = 1024 * 1024;
+
 async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise<Response> {
   const { tenantId, route } = await resolveRoute(c, services);
+  const bufferBytes = services.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  // A small body is read while the decision is made (it usually came with the headers).
+  const bodyRead = readRequestBody(c, bufferBytes);
+  bodyRead.catch(() => undefined);
   const estimate = services.estimateCostMicros(tenantId);
   const decision = await services.quota.decide({ tenantId, estimatedCostMicros: estimate });
   if (!decision.allowed) throw toAppError(decision);
@@ -38,7 +46,7 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
   const started = performance.now();
   const requestId = c.get("requestId");
   const principal = c.get("principal");
-  const body = new RequestBody(c.req.raw.body);
+  let body = new RequestBody(null);
   const upstreamAbort = new AbortController();
   const clientSignal = c.req.raw.signal;
   const onClientAbort = () => upstreamAbort.abort(clientSignal.reason);
@@ -48,9 +56,7 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
     if (finished) return;
     finished = true;
     clientSignal.removeEventListener("abort", onClientAbort);
-    // Neither awaited: the lease frees itself after the lease time if this release is lost.
-    void services.quota.release(decision.lease).catch(() => undefined);
-    emitUsage(services, {
+    const usage: UsageInput = {
       route,
       tenantId,
       requestId,
@@ -61,12 +67,21 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
       inputBytes: body.bytesRead,
       outputBytes,
       costMicros: status === "ok" ? estimate : 0,
+    };
+    // After the answer is written (setImmediate runs after this turn's I/O; a microtask would run
+    // before the server writes the response): the release and the usage event cost a Redis write
+    // and an event's encoding that the client must not wait for. Neither awaited: a lost release
+    // frees itself after the lease time; a bad event surfaces only in the logs.
+    setImmediate(() => {
+      void services.quota.release(decision.lease).catch(() => undefined);
+      emitUsage(services, usage);
     });
   };
   clientSignal.addEventListener("abort", onClientAbort, { once: true });
 
   let upstream: Awaited<ReturnType<GatewayServices["upstreams"]["forward"]>>;
   try {
+    body = await bodyRead;
     upstream = await services.upstreams.forward({
       origin: route.url,
       method: "POST",
@@ -82,17 +97,36 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
   }
   const computeHeader = upstream.headers[COMPUTE_MS_HEADER];
   const computeMs = typeof computeHeader === "string" ? Number(computeHeader) : Number.NaN;
+  const compute = Number.isFinite(computeMs) ? computeMs : undefined;
   const ok = upstream.statusCode >= 200 && upstream.statusCode < 300;
-  const headers = responseHeaders(upstream.headers);
-  for (const [name, value] of Object.entries(decision.headers)) headers.set(name, value);
+  const headers = responseHeaders(upstream.headers, decision.headers);
+  const length = Number(upstream.headers["content-length"]);
+  if (Number.isInteger(length) && length <= bufferBytes) {
+    // Known and small: read whole, answered in one write (no web stream per request).
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await upstream.body.arrayBuffer());
+    } catch (err) {
+      finish("error", 0, compute);
+      if (clientSignal.aborted) throw err;
+      throw new AppError("UPSTREAM_UNAVAILABLE", "the model's inference service failed mid-answer");
+    }
+    finish(ok ? "ok" : "error", bytes.byteLength, compute);
+    return new Response(bytes, { status: upstream.statusCode, headers });
+  }
   const stream = passThrough(upstream.body, (end: PassThroughEnd) =>
-    finish(
-      ok && end.outcome === "completed" ? "ok" : "error",
-      end.bytes,
-      Number.isFinite(computeMs) ? computeMs : undefined,
-    ),
+    finish(ok && end.outcome === "completed" ? "ok" : "error", end.bytes, compute),
   );
   return new Response(stream, { status: upstream.statusCode, headers });
+}
+
+/** The client's body: read whole when its length is known and at most `bufferBytes`, else streamed. */
+async function readRequestBody(c: Context<GatewayEnv>, bufferBytes: number): Promise<RequestBody> {
+  const length = Number(c.req.header("content-length"));
+  if (Number.isInteger(length) && length <= bufferBytes) {
+    return RequestBody.buffered(new Uint8Array(await c.req.arrayBuffer()));
+  }
+  return new RequestBody(c.req.raw.body);
 }
 
 interface UsageInput {
@@ -109,8 +143,7 @@ interface UsageInput {
 }
 
 function emitUsage(services: GatewayServices, u: UsageInput): void {
-  // After the response: a bad event must never surface to the client, only in the logs.
-  queueMicrotask(() => {
+  try {
     const event = createEvent(events.inferenceCompleted, {
       source: USAGE_SOURCE,
       data: {
@@ -129,5 +162,7 @@ function emitUsage(services: GatewayServices, u: UsageInput): void {
       },
     });
     services.usage.emit(event);
-  });
+  } catch (err) {
+    services.usage.unbuildable(err);
+  }
 }

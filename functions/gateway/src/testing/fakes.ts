@@ -57,8 +57,12 @@ export class FakeQuota implements QuotaPort {
 
 export class MemoryUsage implements UsageSink {
   events: MaasEvent[] = [];
+  errors: unknown[] = [];
   emit(event: MaasEvent): void {
     this.events.push(event);
+  }
+  unbuildable(err: unknown): void {
+    this.errors.push(err);
   }
 }
 

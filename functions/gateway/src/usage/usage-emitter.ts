@@ -141,6 +141,12 @@ export class UsageEmitter {
     this.track(sent);
   }
 
+  /** An event that could not even be built: counted as dropped, with its reason in the log. */
+  unbuildable(err: unknown): void {
+    this.outcomes.inc({ outcome: "dropped" });
+    this.logger.error({ err }, "usage event could not be built: dropped");
+  }
+
   /** A publish settled; the last one of a failure's drain spools the drain, in emission order. */
   private settled(seq: number): void {
     this.inflight--;
