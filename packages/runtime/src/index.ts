@@ -13,6 +13,7 @@ export {
 export { healthRoutes } from "./health/index.js";
 export { createLogger, type LoggerOptions } from "./logger.js";
 export { accessLog } from "./middleware/access-log/index.js";
+export { type BodyLimitOptions, bodyLimit } from "./middleware/body-limit/index.js";
 export { errorHandler, notFoundHandler, renderError, toAppError } from "./middleware/error-handler/index.js";
 export { httpMetrics, UNMATCHED_ROUTE } from "./middleware/http-metrics/index.js";
 export { newRequestId, REQUEST_ID_HEADER, requestId } from "./middleware/request-id/index.js";

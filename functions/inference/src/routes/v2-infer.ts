@@ -1,6 +1,5 @@
-import type { AppEnv } from "@maas/runtime";
+import { type AppEnv, bodyLimit } from "@maas/runtime";
 import type { Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { ModelServer } from "../model/model-server.js";
 import { decodeInferRequest, INFERENCE_HEADER } from "../v2/decode-request.js";
 import { encodeInferResponse } from "../v2/encode-response.js";

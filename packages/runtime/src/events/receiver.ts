@@ -1,9 +1,9 @@
 import { AppError } from "@maas/errors";
 import { decodeHttp, type EventPublisher, type MaasEvent } from "@maas/events";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Registry } from "prom-client";
 import { counter, histogram } from "../metrics.js";
+import { bodyLimit } from "../middleware/body-limit/index.js";
 import { renderError, toAppError } from "../middleware/error-handler/index.js";
 import type { AppEnv, Logger } from "../types.js";
 import { NonRetriableError, RetryAfterError } from "./errors.js";
