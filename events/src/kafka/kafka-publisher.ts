@@ -1,8 +1,9 @@
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
-import { getDefinition } from "../catalog/catalog.js";
 import { encodeKafka, type KafkaMode } from "../codec/kafka.js";
 import type { MaasEvent } from "../event/maas-event.js";
 import type { EventPublisher } from "../publish/publisher.js";
+import { LingerBatcher } from "./linger-batcher.js";
+import { topicOf } from "./topic-of.js";
 
 export interface KafkaPublisherOptions {
   kafka: Kafka;
@@ -24,8 +25,6 @@ export interface KafkaPublisherOptions {
 interface Pending {
   topic: string;
   message: Message;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -41,19 +40,13 @@ interface Pending {
  */
 export class KafkaPublisher implements EventPublisher {
   readonly #producer: Producer;
-  readonly #maxBatchSize: number;
-  readonly #lingerMs: number;
+  readonly #batcher: LingerBatcher<Pending>;
   readonly #options: KafkaPublisherOptions;
-  #buffer: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
   #connecting: Promise<void> | undefined;
-  #inflight = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: KafkaPublisherOptions) {
     this.#options = options;
-    this.#maxBatchSize = options.maxBatchSize ?? 500;
-    this.#lingerMs = options.lingerMs ?? 5;
     this.#producer = options.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
@@ -64,6 +57,11 @@ export class KafkaPublisher implements EventPublisher {
       // idempotence; past them the publish fails and the caller (relay, runner) retries, and consumers
       // dedupe by event id.
       retry: { retries: options.retries ?? 5 },
+    });
+    this.#batcher = new LingerBatcher<Pending>({
+      maxBatchSize: options.maxBatchSize ?? 500,
+      lingerMs: options.lingerMs ?? 5,
+      send: (batch) => this.#send(batch),
     });
   }
 
@@ -79,55 +77,28 @@ export class KafkaPublisher implements EventPublisher {
   }
 
   topicOf(event: MaasEvent): string {
-    if (this.#options.topicFor) return this.#options.topicFor(event);
-    if (this.#options.topic) return this.#options.topic;
-    const def = getDefinition(event.type);
-    if (!def) throw new Error(`no topic for event type ${event.type}: not in the catalog`);
-    return def.topic;
+    return topicOf(event, this.#options);
   }
 
   publish(events: readonly MaasEvent[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("KafkaPublisher is closed"));
-    if (events.length === 0) return Promise.resolve();
     let pending: Pending[];
     try {
       pending = events.map((event) => {
         const { key, value, headers, timestamp } = encodeKafka(event, this.#options.mode);
         const message: Message = { key, value, headers };
         if (timestamp !== undefined) message.timestamp = timestamp;
-        return { topic: this.topicOf(event), message, resolve: () => {}, reject: () => {} };
+        return { topic: this.topicOf(event), message };
       });
     } catch (err) {
       return Promise.reject(err);
     }
-    const done = Promise.all(
-      pending.map(
-        (p) =>
-          new Promise<void>((resolve, reject) => {
-            p.resolve = resolve;
-            p.reject = reject;
-          }),
-      ),
-    ).then(() => undefined);
-    this.#buffer.push(...pending);
-    if (this.#buffer.length >= this.#maxBatchSize) void this.flush();
-    else if (!this.#timer) this.#timer = setTimeout(() => void this.flush(), this.#lingerMs);
-    return done;
+    return this.#batcher.add(pending);
   }
 
   /** Sends everything buffered now and waits for all sends in flight. */
-  async flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, this.#maxBatchSize);
-      const send = this.#send(batch);
-      this.#inflight.add(send);
-      void send.finally(() => this.#inflight.delete(send));
-    }
-    await Promise.all([...this.#inflight]);
+  flush(): Promise<void> {
+    return this.#batcher.flush();
   }
 
   async #send(batch: Pending[]): Promise<void> {
@@ -137,17 +108,12 @@ export class KafkaPublisher implements EventPublisher {
       list.push(p.message);
       byTopic.set(p.topic, list);
     }
-    try {
-      await this.connect();
-      await this.#producer.sendBatch({
-        acks: -1,
-        compression: this.#options.compression ?? CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      for (const p of batch) p.resolve();
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
+    await this.connect();
+    await this.#producer.sendBatch({
+      acks: -1,
+      compression: this.#options.compression ?? CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
   }
 
   async close(): Promise<void> {
