@@ -49,7 +49,8 @@ export const gatewayEnvSchema = baseEnvSchema
       .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
     /**
      * `advertised=reachable[,…]` broker addresses: every Kafka connection to an advertised address
-     * dials the mapped one instead (port-forwards, proxies; src/usage/broker-address-map.ts).
+     * dials the mapped one instead (port-forwards, proxies; src/usage/broker-address-map.ts). Set, usage
+     * goes through kafkajs (it has the socket factory this needs); unset, through @platformatic/kafka.
      */
     KAFKA_BROKER_ADDRESS_MAP: z.string().optional(),
     /**
