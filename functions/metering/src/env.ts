@@ -16,6 +16,8 @@ export const meteringEnvSchema = baseEnvSchema.extend({
   KAFKA_BROKERS: z.string().optional(),
   METERING_MODE: z.enum(["http", "kafka"]).default("http"),
   METERING_TOPIC: z.string().default("maas.usage"),
+  /** Usage records that are not valid events are copied here (with the reason) before their commit. */
+  METERING_DLQ_TOPIC: z.string().default("maas.dlq"),
   METERING_GROUP: z.string().default("maas-metering"),
   METERING_FROM_BEGINNING: flag(true),
   METERING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

@@ -5,9 +5,11 @@ import { createKafka, KafkaPublisher } from "@maas/events/kafka";
 import { CachedQuotaSource, PostgresQuotaSource, SpendLedger } from "@maas/quota";
 import { depsFromEnv, runFunction } from "@maas/runtime";
 import { Redis } from "ioredis";
+import type { Producer } from "kafkajs";
 import { Registry } from "prom-client";
 import { createMetering } from "./app.js";
 import { meteringEnvSchema } from "./env.js";
+import { kafkaDeadLetter } from "./usage/dead-letter.js";
 import { createMeteringMetrics } from "./usage/metering-metrics.js";
 import { LedgerSpendSink, MemorySpendSink, type SpendSink } from "./usage/spend-sink.js";
 import { UsageBatchConsumer } from "./usage/usage-batch-consumer.js";
@@ -55,6 +57,7 @@ if (env.REDIS_URL) {
 }
 
 let consumer: UsageBatchConsumer | undefined;
+let deadLetterProducer: Producer | undefined;
 let reconcileTimer: NodeJS.Timeout | undefined;
 // One registry for the function's own metrics and the runtime's (served on /metrics).
 const registry = new Registry();
@@ -71,6 +74,7 @@ const fn = createMetering({
   onShutdown: async () => {
     if (reconcileTimer) clearInterval(reconcileTimer);
     await consumer?.stop();
+    await deadLetterProducer?.disconnect();
     redis?.disconnect();
     await database.close();
   },
@@ -91,6 +95,8 @@ await runFunction(fn, env, {
       reconcileTimer.unref();
     }
     if (env.METERING_MODE === "kafka" && kafka) {
+      deadLetterProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await deadLetterProducer.connect();
       consumer = new UsageBatchConsumer({
         kafka,
         groupId: env.METERING_GROUP,
@@ -98,6 +104,7 @@ await runFunction(fn, env, {
         fromBeginning: env.METERING_FROM_BEGINNING,
         partitionsConsumedConcurrently: env.METERING_CONCURRENCY,
         ingest: (evs) => ingestor.ingest(evs),
+        deadLetter: kafkaDeadLetter(deadLetterProducer, env.METERING_DLQ_TOPIC),
         logger: fn.logger,
         // Exit non-zero: Kubernetes (or the local runner) restarts the container.
         onFatal: () => process.exit(70),

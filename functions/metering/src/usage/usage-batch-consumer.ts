@@ -1,6 +1,7 @@
 import type { MaasEvent } from "@maas/events";
 import { decodeKafkaFast } from "@maas/events/kafka";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { DeadLetterSink, InvalidRecord } from "./dead-letter.js";
 import type { IngestLogger, IngestResult } from "./usage-ingestor.js";
 
 export interface UsageBatchConsumerOptions {
@@ -17,6 +18,11 @@ export interface UsageBatchConsumerOptions {
   /** Fetch size per partition (default 4 MiB ≈ 8,000 usage events). */
   maxBytesPerPartition?: number;
   retryBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Where records that are not valid catalog CloudEvents go (kafkaDeadLetter: `maas.dlq`), before
+   * their batch is committed. Absent: they are logged and skipped (tests, embedded mode).
+   */
+  deadLetter?: DeadLetterSink;
   logger?: IngestLogger;
   /** The consumer stopped for good (main.ts exits so the process is restarted). */
   onFatal?: (err: unknown) => void;
@@ -31,7 +37,8 @@ const quiet: IngestLogger = { info: () => {}, warn: () => {}, error: () => {} };
  * per batch, and commit the batch's offset only after that transaction committed. A crash anywhere
  * before the commit redelivers the batch, whose rows are then duplicates (exactly-once effect).
  * A failed batch is sought back and its partition paused for a backoff; other partitions go on.
- * Records that are not valid catalog CloudEvents are logged and skipped (they can never succeed).
+ * Records that are not valid catalog CloudEvents can never succeed: they go to the dead-letter sink
+ * (and the log) in the same step as the batch's insert, so a failure of either redelivers the batch.
  *
  * @example
  * const consumer = new UsageBatchConsumer({ kafka, groupId: "maas-metering", topic: "maas.usage",
@@ -109,18 +116,36 @@ export class UsageBatchConsumer {
       const last = chunk.at(-1);
       if (!first || !last) return;
       const decoded: MaasEvent[] = [];
+      const invalid: InvalidRecord[] = [];
       for (const message of chunk) {
         try {
           decoded.push(decodeKafkaFast(message));
         } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          invalid.push({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: message.headers,
+            reason,
+          });
           this.#logger.error(
-            { topic, partition, offset: message.offset, err: String(err) },
-            "invalid usage record skipped",
+            {
+              topic,
+              partition,
+              offset: message.offset,
+              err: reason,
+              deadLettered: this.#options.deadLetter !== undefined,
+            },
+            "invalid usage record",
           );
         }
       }
       let result: IngestResult;
       try {
+        if (invalid.length > 0) await this.#options.deadLetter?.(invalid);
         result = await this.#options.ingest(decoded);
       } catch (err) {
         const failures = (this.#failures.get(partition) ?? 0) + 1;
