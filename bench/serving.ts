@@ -191,6 +191,7 @@ const batchingEnv = {
 const mlp: Record<string, Record<string, LoadResult>> = { on: {}, off: {} };
 let coldStart: { ms: number; phases: Record<string, number> } | undefined;
 let rawAtEffectiveNow: Awaited<ReturnType<typeof raw>> | undefined;
+const c1Rounds: { raw_p50_ms: number; service_p50_ms: number; diff_ms: number }[] = [];
 for (const mode of ["on", "off"] as const) {
   const server = await startServer(
     mlpPath,
@@ -210,9 +211,20 @@ for (const mode of ["on", "off"] as const) {
     console.log("cold start", coldStart);
   }
   if (mode === "on") {
-    // Re-measure raw batch 1 right beside the c1 case (the machine is shared); keep the faster.
-    const again = await raw(rawMlp, mlpInput, mlpShape, 1);
-    if (again.p50_ms < rawB1.p50_ms) rawB1 = again;
+    // c1 overhead, paired: raw batch 1 and the service at c1 alternate, three rounds, and the figure
+    // is the median of the rounds' differences. One raw run and one service run minutes apart
+    // measured 0.37 to 1.83 ms for the same code on this shared machine; pairs share its state.
+    for (let round = 0; round < 3; round++) {
+      const r = await raw(rawMlp, mlpInput, mlpShape, 1);
+      const s = await closedLoop(server.origin, mlpCall, 1, 3);
+      c1Rounds.push({
+        raw_p50_ms: r.p50_ms,
+        service_p50_ms: s.p50_ms,
+        diff_ms: Number((s.p50_ms - r.p50_ms).toFixed(3)),
+      });
+      if (r.p50_ms < rawB1.p50_ms) rawB1 = r;
+    }
+    console.log("c1 paired rounds", c1Rounds);
   }
   for (const c of [1, 16, 64]) {
     mlp[mode]![`c${c}`] = await measure(server, mlpCall, c);
@@ -304,7 +316,8 @@ const previous = (await readFile(resultsFile, "utf8").then(JSON.parse, () => und
   | { figures?: Record<string, unknown>; goals?: Record<string, unknown>; cases?: Record<string, unknown> }
   | undefined;
 const figures = {
-  overhead_p50_ms_c1: Number((mlp.on!.c1!.p50_ms - rawB1.p50_ms).toFixed(3)),
+  overhead_p50_ms_c1: [...c1Rounds.map((r) => r.diff_ms)].sort((a, b) => a - b)[1]!,
+  overhead_c1_rounds: c1Rounds,
   batching_speedup_c64: Number((mlp.on!.c64!.throughput_rps / mlp.off!.c64!.throughput_rps).toFixed(2)),
   ratio_vs_raw_c64: Number((mlp.on!.c64!.throughput_rps / rawAtEffective.rows_per_s).toFixed(3)),
   effective_batch_c64: mlp.on!.c64!.avg_batch_rows,
@@ -330,7 +343,7 @@ const figures = {
 };
 const goals = {
   overhead_p50_ms_c1: {
-    target: "≤ 1 ms over raw session.run (batch 1)",
+    target: "≤ 1 ms over raw session.run (batch 1): median of 3 paired rounds (raw 2 s, then service c1 3 s)",
     met: figures.overhead_p50_ms_c1 <= 1,
   },
   batching_speedup_c64: {
