@@ -8,8 +8,15 @@ import path from "node:path";
  * - @electric-sql/pglite: loads its WASM and data files relative to its own module URL.
  * - pg-native: pg's optional native driver; never installed, left external so `pg` keeps its lazy
  *   `require` behind a try.
+ * - @platformatic/kafka: its CRC32C and compression come from a WASM file its dependency
+ *   (@platformatic/wasm-utils) reads relative to its own module URL.
  */
-export const EXTERNAL_PACKAGES: readonly string[] = ["onnxruntime-node", "@electric-sql/pglite", "pg-native"];
+export const EXTERNAL_PACKAGES: readonly string[] = [
+  "onnxruntime-node",
+  "@electric-sql/pglite",
+  "pg-native",
+  "@platformatic/kafka",
+];
 
 /** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
 export function packageName(specifier: string): string {

@@ -1,4 +1,6 @@
-import { newId } from "@maas/db";
+// The ids module alone: @maas/db's index pulls in the database drivers (and PGlite's files into
+// every bundle that makes an event).
+import { newId } from "@maas/db/ids";
 
 /**
  * A time-sortable event id: `evt_` + a lower-case ULID (48-bit millisecond time, 80 random bits),

@@ -23,6 +23,18 @@ export async function createTestTopic(kafka: Kafka, partitions = 1): Promise<str
       topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
       waitForLeaders: true,
     });
+    // A broker that has just started can answer metadata for a new topic before every partition is
+    // hosted ("This server does not host this topic-partition" in the first client to ask): wait
+    // until the metadata shows each partition with a leader.
+    await waitFor(`metadata of ${topic}`, async () => {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const parts = topics[0]?.partitions ?? [];
+        return parts.length === partitions && parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0);
+      } catch {
+        return false;
+      }
+    });
   } finally {
     await admin.disconnect();
   }
