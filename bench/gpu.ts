@@ -12,10 +12,10 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, renameSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { defaultCpuLimit, executionProviders } from "../functions/inference/src/config.js";
 import { type SessionPool, startSessionPool } from "../functions/inference/src/session/session-pool.js";
@@ -207,17 +207,6 @@ function self(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
     encoding: "utf8",
     env,
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
   });
 }
 

@@ -10,10 +10,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { availableParallelism, homedir, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { closedLoop, type InferCall, type LoadResult } from "./serving-load.js";
 
@@ -49,17 +49,6 @@ function ensureVenv(): void {
       if (attempt >= 3) throw err;
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 interface Counters {

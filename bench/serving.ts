@@ -6,27 +6,16 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { closedLoop, type InferCall, type LoadResult, openLoop } from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 interface Server {
   origin: string;

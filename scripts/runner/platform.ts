@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@maas/config";
 import { createDb, migrateToLatest } from "@maas/db";
 import {
   type DeliverOptions,
@@ -440,17 +441,4 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await stopAll();
     throw err;
   }
-}
-
-async function freePort(host: string): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -3,10 +3,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -21,17 +21,6 @@ function ensureVenv(): void {
   if (!existsSync(python)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
   // pip is a no-op when the pins are already satisfied.
   execFileSync(python, ["-m", "pip", "install", "-q", ...PINS], { stdio: "inherit", timeout: 600_000 });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 interface ClientReport {

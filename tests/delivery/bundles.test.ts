@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "@maas/config";
 import { encodeModel, zoo } from "@maas/onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BundleResult, bundleFunction, listFunctions } from "../../scripts/bundle/bundle-function.js";
@@ -17,17 +17,6 @@ const root = path.resolve(import.meta.dirname, "../..");
 let work: string;
 let names: string[];
 const built = new Map<string, BundleResult>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function poll(url: string, deadlineMs: number, child: ChildProcess): Promise<number> {
   const until = Date.now() + deadlineMs;

@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { freePort } from "@maas/config";
 import { defaultSchemaDir } from "@maas/k8s";
 
 /** Where scripts/k8s/build-apiserver.sh leaves the binaries built from the Go module proxy (scripts/test.sh runs it). */
@@ -16,16 +16,6 @@ const kubeCache = path.join(
 export const kubeApiserverBin = process.env.KUBE_APISERVER_BIN ?? path.join(kubeCache, "kube-apiserver");
 export const etcdBin = process.env.ETCD_BIN ?? path.join(kubeCache, "etcd");
 export const haveRealApiServer = existsSync(kubeApiserverBin) && existsSync(etcdBin);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RealApiServer {
   url: string;

@@ -29,14 +29,9 @@ export function uniqueRedisPrefix(name: string): string {
   return `test:gw:${name}:${uniqueId()}:`;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from "@maas/config";
+
+export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

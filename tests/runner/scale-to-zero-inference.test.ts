@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "@maas/config";
 import { encodeModel, zoo } from "@maas/onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/runner/index.js";
@@ -9,16 +9,6 @@ import { ScaledService } from "../../scripts/runner/serving/scaled-service.js";
 import { until } from "./harness.js";
 
 // The real inference function behind the activator, from zero, on the zoo's small MLP classifier.
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe("scale to zero with the real inference function", () => {
   let dir: string;
   let svc: ScaledService;

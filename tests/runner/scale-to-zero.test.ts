@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "@maas/config";
 import {
   type ApiServer,
   ClientNodeApplier,
@@ -16,16 +17,6 @@ import { until } from "./harness.js";
 // Scale to zero in the local runner, with a tiny fixture server standing in for inference.
 const fixture = "tests/runner/fixtures/scale-server.ts";
 const host = "127.0.0.1";
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 const lines: string[] = [];
 const running: ScaledService[] = [];
 

@@ -2,21 +2,13 @@
 // (README "Redis down", point 3). Runs its own redis-server on a spare port, killed and restarted
 // here; the shared Redis is not touched.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "@maas/config";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createQuotaDecider } from "./quota-decider.js";
 import { StaticQuotaSource } from "./quota-source.js";
 import { quotaRedis, testTenant, uniquePrefix } from "./testing/redis.js";
 import type { Decision, Lease } from "./types.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 let port: number;
 let child: ChildProcess | undefined;

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateApiKey } from "@maas/auth";
@@ -64,16 +63,9 @@ export interface HarnessOptions {
 /** Where the control function's source entry lives (what its image bundles). */
 export const controlMain = path.join(repoRoot, "functions/control/src/main.ts");
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "@maas/config";
+
+export { freePort };
 
 /**
  * A fresh database (migrated, one tenant with a storage quota, one owner key) and the real control
