@@ -19,7 +19,7 @@ import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { defaultCpuLimit, executionProviders } from "../functions/inference/src/config.js";
 import { type SessionPool, startSessionPool } from "../functions/inference/src/session/session-pool.js";
-import { closedLoop, type InferCall, type LoadResult } from "./serving-load.js";
+import { binaryInferCall, closedLoop, type LoadResult } from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -280,33 +280,6 @@ async function startServer(modelPath: string, env: Record<string, string>): Prom
   };
 }
 
-function binaryCall(data: Float32Array): InferCall {
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      inputs: [
-        {
-          name: INPUT,
-          shape: [1, FEATURES],
-          datatype: "FP32",
-          parameters: { binary_data_size: data.byteLength },
-        },
-      ],
-      parameters: { binary_data_output: true },
-    }),
-  );
-  const body = new Uint8Array(header.byteLength + data.byteLength);
-  body.set(header);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.byteLength);
-  return {
-    path: "/v2/models/mlp/infer",
-    headers: {
-      "content-type": "application/octet-stream",
-      "inference-header-content-length": String(header.byteLength),
-    },
-    body,
-  };
-}
-
 const BATCHING_ENV = {
   BATCHING: "true",
   MAX_BATCH_SIZE: "32",
@@ -321,7 +294,7 @@ async function measureHttp(modelPath: string, device: Device) {
   try {
     const m = await server.metrics();
     const gpuMemMib = gpuProcesses().get(server.child.pid!) ?? 0;
-    const call = binaryCall(rowsInput(1));
+    const call = binaryInferCall("mlp", INPUT, [1, FEATURES], rowsInput(1));
     const load: Record<string, LoadResult> = {};
     for (const c of [1, 64]) {
       const before = await server.metrics();

@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
-import { closedLoop, type InferCall, type LoadResult } from "./serving-load.js";
+import { binaryInferCall, closedLoop, type InferCall, type LoadResult } from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -179,26 +179,6 @@ async function stop(server: Server): Promise<void> {
   });
 }
 
-function binaryCall(input: string, shape: number[], data: Float32Array): InferCall {
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      inputs: [{ name: input, shape, datatype: "FP32", parameters: { binary_data_size: data.byteLength } }],
-      parameters: { binary_data_output: true },
-    }),
-  );
-  const body = new Uint8Array(header.byteLength + data.byteLength);
-  body.set(header);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.byteLength);
-  return {
-    path: `/v2/models/${MODEL}/infer`,
-    headers: {
-      "content-type": "application/octet-stream",
-      "inference-header-content-length": String(header.byteLength),
-    },
-    body,
-  };
-}
-
 /** One answer from a server, decoded (binary output extension), to check both compute the same thing. */
 async function answer(origin: string, call: InferCall): Promise<Float32Array> {
   const res = await fetch(`${origin}${call.path}`, {
@@ -258,7 +238,7 @@ await writeFile(modelPath, encodeModel(zoo.benchmarkMlp(2)));
 const input = "input";
 const shape = [1, 1024];
 const data = Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i) * 0.5);
-const call = binaryCall(input, shape, data);
+const call = binaryInferCall(MODEL, input, shape, data);
 
 const servers: Server[] = [];
 const results: Record<string, Record<string, CaseRun[]>> = {};

@@ -22,6 +22,38 @@ export interface InferCall {
   body: Uint8Array;
 }
 
+/**
+ * A v2 infer request with one FP32 input in the binary tensor extension (JSON header, then the raw
+ * bytes; `Inference-Header-Content-Length` says where the header ends), asking for binary outputs.
+ *
+ * @example
+ * const call = binaryInferCall("mlp", "input", [1, 1024], new Float32Array(1024));
+ */
+export function binaryInferCall(
+  model: string,
+  input: string,
+  shape: number[],
+  data: Float32Array,
+): InferCall {
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      inputs: [{ name: input, shape, datatype: "FP32", parameters: { binary_data_size: data.byteLength } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  const body = new Uint8Array(header.byteLength + data.byteLength);
+  body.set(header);
+  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.byteLength);
+  return {
+    path: `/v2/models/${model}/infer`,
+    headers: {
+      "content-type": "application/octet-stream",
+      "inference-header-content-length": String(header.byteLength),
+    },
+    body,
+  };
+}
+
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

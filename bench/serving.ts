@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
-import { closedLoop, type InferCall, type LoadResult, openLoop } from "./serving-load.js";
+import { binaryInferCall, closedLoop, type InferCall, type LoadResult, openLoop } from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -82,26 +82,6 @@ async function startServer(modelPath: string, name: string, env: Record<string, 
   };
 }
 
-function binaryCall(name: string, input: string, shape: number[], data: Float32Array): InferCall {
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      inputs: [{ name: input, shape, datatype: "FP32", parameters: { binary_data_size: data.byteLength } }],
-      parameters: { binary_data_output: true },
-    }),
-  );
-  const body = new Uint8Array(header.byteLength + data.byteLength);
-  body.set(header);
-  body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.byteLength);
-  return {
-    path: `/v2/models/${name}/infer`,
-    headers: {
-      "content-type": "application/octet-stream",
-      "inference-header-content-length": String(header.byteLength),
-    },
-    body,
-  };
-}
-
 async function rawSession(path: string) {
   return ort.InferenceSession.create(path, {
     intraOpNumThreads: 1,
@@ -158,7 +138,7 @@ const mlpPath = join(dir, "benchmark-mlp.onnx");
 await writeFile(mlpPath, encodeModel(zoo.benchmarkMlp(2)));
 const mlpInput = "input";
 const mlpShape = [1, 1024];
-const mlpCall = binaryCall(
+const mlpCall = binaryInferCall(
   "mlp",
   mlpInput,
   mlpShape,
@@ -253,7 +233,7 @@ const ocrShape = [1, 3, 48, 320];
 const ocrRaw = { b1: await raw(rawOcr, ocrInput, ocrShape, 1), b8: await raw(rawOcr, ocrInput, ocrShape, 8) };
 console.log("ocr raw", ocrRaw);
 await rawOcr.release();
-const ocrCall = binaryCall(
+const ocrCall = binaryInferCall(
   "ocr",
   ocrInput,
   ocrShape,
