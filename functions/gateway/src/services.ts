@@ -27,9 +27,9 @@ export interface GatewayServices {
   usage: UsageSink;
   /**
    * Bodies of known length up to this many bytes are read whole and written in one piece each way
-   * (no web stream per request); larger or unknown-length ones stream. Default 1 MiB.
+   * (no web stream per request); larger or unknown-length ones stream (env PROXY_BUFFER_BYTES).
    */
-  bufferBytes?: number;
+  bufferBytes: number;
   /** Estimated price of one request of this tenant (micro-units); metering owns the real price. */
   estimateCostMicros(tenantId: string): number;
 }

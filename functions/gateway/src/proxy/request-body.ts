@@ -11,6 +11,7 @@ export class RequestBody {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private readonly bytes: Uint8Array | undefined;
 
+  /** A stream to pass on, bytes already read whole, or null (no body). */
   constructor(stream: ReadableStream<Uint8Array> | Uint8Array | null) {
     if (stream instanceof Uint8Array) {
       this.bytes = stream;
@@ -18,11 +19,6 @@ export class RequestBody {
     } else {
       this.reader = stream?.getReader();
     }
-  }
-
-  /** A body already read whole. */
-  static buffered(bytes: Uint8Array): RequestBody {
-    return new RequestBody(bytes);
   }
 
   get empty(): boolean {

@@ -29,12 +29,9 @@ export function registerV2Infer(app: Hono<GatewayEnv>, services: GatewayServices
   app.post("/v2/models/:name/versions/:version/infer", handler);
 }
 
-/** Default of GatewayServices.bufferBytes. */
-const DEFAULT_BUFFER_BYTES = 1024 * 1024;
-
 async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise<Response> {
   const { tenantId, route } = await resolveRoute(c, services);
-  const bufferBytes = services.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  const { bufferBytes } = services;
   // A small body is read while the decision is made (it usually came with the headers).
   const bodyRead = readRequestBody(c, bufferBytes);
   bodyRead.catch(() => undefined);
@@ -124,7 +121,7 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
 async function readRequestBody(c: Context<GatewayEnv>, bufferBytes: number): Promise<RequestBody> {
   const length = Number(c.req.header("content-length"));
   if (Number.isInteger(length) && length <= bufferBytes) {
-    return RequestBody.buffered(new Uint8Array(await c.req.arrayBuffer()));
+    return new RequestBody(new Uint8Array(await c.req.arrayBuffer()));
   }
   return new RequestBody(c.req.raw.body);
 }

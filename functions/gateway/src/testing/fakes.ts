@@ -104,6 +104,7 @@ export function fakeServices(
     quota: new FakeQuota(),
     upstreams: testUpstreams(),
     usage: new MemoryUsage(),
+    bufferBytes: 1024 * 1024,
     estimateCostMicros: () => 100,
     ...parts,
   };
