@@ -71,6 +71,7 @@ export function buildQuotaServices(env: QuotaFunctionEnv, deps: { logger: Logger
     redis,
     quotas: source,
     mode: env.QUOTA_MODE,
+    releaseBatchMs: env.QUOTA_RELEASE_BATCH_MS,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
     breakerFailures: env.QUOTA_BREAKER_FAILURES,

@@ -17,6 +17,11 @@ export const quotaEnvSchema = z.object({
   QUOTA_BREAKER_FAILURES: z.coerce.number().int().min(1).default(3),
   QUOTA_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   QUOTA_MODE: z.enum(["pipeline", "script"]).default("pipeline"),
+  /**
+   * Releases wait up to this long to share the next decision's Redis write (0: each its own). A
+   * slot frees that much later; in-flight still never exceeds the limit (QuotaDeciderOptions).
+   */
+  QUOTA_RELEASE_BATCH_MS: z.coerce.number().int().min(0).max(100).default(2),
 });
 
 export type QuotaEnv = z.infer<typeof quotaEnvSchema>;

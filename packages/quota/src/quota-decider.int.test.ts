@@ -29,11 +29,13 @@ async function pair(
   quotas: StaticQuotaSource,
   mode: DecisionMode = "pipeline",
   leaseMs = 30_000,
+  releaseBatchMs = 0,
 ) {
   const keyPrefix = uniquePrefix(name);
   prefixes.push(keyPrefix);
-  const a = createQuotaDecider({ redis: redisA, quotas, keyPrefix, mode, leaseMs, redisTimeoutMs: 500 });
-  const b = createQuotaDecider({ redis: redisB, quotas, keyPrefix, mode, leaseMs, redisTimeoutMs: 500 });
+  const common = { quotas, keyPrefix, mode, leaseMs, redisTimeoutMs: 500, releaseBatchMs };
+  const a = createQuotaDecider({ redis: redisA, ...common });
+  const b = createQuotaDecider({ redis: redisB, ...common });
   await Promise.all([a.warmUp(), b.warmUp()]);
   return [a, b] as const;
 }
@@ -80,7 +82,8 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
     const tenantId = testTenant();
     const limit = 5;
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: limit } });
-    const [a, b] = await pair("conc", quotas, mode);
+    // Batched releases (the gateway's default) must hold the limit just the same.
+    const [a, b] = await pair("conc", quotas, mode, 30_000, 2);
     let current = 0;
     let maxSeen = 0;
     let admitted = 0;
@@ -106,6 +109,33 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
     expect(maxSeen).toBe(limit);
     expect(admitted).toBeGreaterThanOrEqual(10 * limit);
     expect(await a.inFlight(tenantId)).toBe(0);
+  });
+
+  it("batched releases: held until they travel, first in the instance's next decision, or after the batch time", async () => {
+    const tenantId = testTenant();
+    const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: 1 } });
+    const batchMs = 300;
+    const [a, b] = await pair("batch", quotas, mode, 30_000, batchMs);
+    const first = await a.decide({ tenantId, estimatedCostMicros: 0 });
+    if (!first.allowed) throw new Error("expected admission");
+    const released = a.release(first.lease);
+    // Not sent yet: the slot is still taken for the other replica.
+    expect(await b.inFlight(tenantId)).toBe(1);
+    expect(await b.decide({ tenantId, estimatedCostMicros: 0 })).toMatchObject({
+      allowed: false,
+      limit: "concurrency",
+    });
+    // A's next decision carries the release ahead of its own scripts: the one slot is free for it.
+    const second = await a.decide({ tenantId, estimatedCostMicros: 0 });
+    expect(second.allowed).toBe(true);
+    await released;
+    if (!second.allowed) return;
+    // No decision follows this release: the timer sends it.
+    const started = Date.now();
+    await a.release(second.lease);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(batchMs - 20);
+    expect(await b.inFlight(tenantId)).toBe(0);
+    expect((await b.decide({ tenantId, estimatedCostMicros: 0 })).allowed).toBe(true);
   });
 
   it("frees a crashed holder's slot after the lease time", async () => {
