@@ -96,6 +96,7 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     quotas: quotaSource,
     keyPrefix: `${prefix}quota:`,
     mode: env.QUOTA_MODE,
+    releaseBatchMs: env.QUOTA_RELEASE_BATCH_MS,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
     breakerFailures: env.QUOTA_BREAKER_FAILURES,
@@ -127,7 +128,8 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
       publisher = new PlatformaticPublisher({
         brokers: env.KAFKA_BROKERS,
         clientId: "gateway",
-        lingerMs: 5,
+        // The emitter gathers the batch (USAGE_LINGER_MS); the producer sends each at once.
+        lingerMs: 0,
         maxBatchSize: 1000,
         retries: 2,
         config: { connectTimeout: 1000 },
@@ -141,7 +143,7 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
         clientId: "gateway",
         config: { socketFactory: mappedSocketFactory(addressMap) },
       });
-      publisher = new KafkaPublisher({ kafka, lingerMs: 5, maxBatchSize: 1000, retries: 2, ...topic });
+      publisher = new KafkaPublisher({ kafka, lingerMs: 0, maxBatchSize: 1000, retries: 2, ...topic });
     }
     spool = new DiskSpool({ dir: env.USAGE_SPOOL_DIR, maxBytes: env.USAGE_SPOOL_MAX_BYTES });
   } else if (env.K_SINK !== undefined) {
@@ -150,7 +152,7 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     logger.warn("neither KAFKA_BROKERS nor K_SINK set: usage events are discarded (embedded mode)");
     publisher = { publish: async () => undefined };
   }
-  const usage = new UsageEmitter({ publisher, spool, registry, logger });
+  const usage = new UsageEmitter({ publisher, spool, registry, logger, lingerMs: env.USAGE_LINGER_MS });
 
   const services: GatewayServices = {
     verifier,

@@ -99,6 +99,50 @@ describe("UsageEmitter with a disk spool", () => {
     await usage.close();
   });
 
+  it("gathers the events of a linger window into one publish, and spools a failed batch whole, in order", async () => {
+    const calls: string[][] = [];
+    let fail = false;
+    const publisher = {
+      publish(batch: readonly MaasEvent[]): Promise<void> {
+        calls.push(batch.map((e) => (e.data as { requestId: string }).requestId));
+        return fail ? Promise.reject(new Error("kafka down")) : Promise.resolve();
+      },
+    };
+    const spool = new DiskSpool({ dir: await tempDir(), maxBytes: 1 << 20 });
+    const registry = new Registry();
+    const usage = new UsageEmitter({
+      publisher,
+      spool,
+      registry,
+      logger: silent,
+      lingerMs: 30,
+      maxBatchSize: 4,
+      replayIntervalMs: 60_000,
+    });
+    await usage.start();
+    for (let i = 0; i < 3; i++) usage.emit(usageEvent(i));
+    expect(calls).toEqual([]);
+    await expect.poll(() => calls.length).toBe(1);
+    expect(calls[0]).toEqual(["req_0", "req_1", "req_2"]);
+    // A full batch goes at once, without waiting for the timer.
+    for (let i = 3; i < 7; i++) usage.emit(usageEvent(i));
+    expect(calls[1]).toEqual(["req_3", "req_4", "req_5", "req_6"]);
+    await expect.poll(() => count(registry, "published")).toBe(7);
+    fail = true;
+    for (let i = 7; i < 9; i++) usage.emit(usageEvent(i));
+    await expect.poll(() => count(registry, "spooled")).toBe(2);
+    expect(calls[2]).toEqual(["req_7", "req_8"]);
+    await usage.close();
+    const lines: string[] = [];
+    await spool.replay(async (batch) => {
+      lines.push(...batch);
+    });
+    expect(lines.map((l) => (JSON.parse(l) as { data: { requestId: string } }).data.requestId)).toEqual([
+      "req_7",
+      "req_8",
+    ]);
+  });
+
   it("counts and drops what does not fit once the spool is full", async () => {
     const publisher = new MemoryPublisher();
     publisher.failWith = new Error("kafka down");

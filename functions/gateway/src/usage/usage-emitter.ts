@@ -19,11 +19,19 @@ export interface UsageEmitterOptions {
   maxInflight?: number;
   /** How often a non-empty spool is replayed (default 1 s; backs off to 10 s while failing). */
   replayIntervalMs?: number;
+  /**
+   * Events emitted within this many milliseconds go to the publisher in one `publish` call (default
+   * 0: one call per event, at once). One call per batch instead of per event is what makes a usage
+   * event cheap for the gateway: the publisher's promise, ticket and bookkeeping are paid per batch.
+   */
+  lingerMs?: number;
+  /** A batch is published as soon as it holds this many events (default 1000). */
+  maxBatchSize?: number;
 }
 
 /**
- * Usage events off the critical path: `emit` is synchronous and never throws; events go to the
- * (batched) publisher, and whatever it cannot take (Kafka unreachable, or too many unacknowledged)
+ * Usage events off the critical path: `emit` is synchronous and never throws; events gathered for
+ * `lingerMs` go to the publisher in one call, and whatever it cannot take (Kafka unreachable, or too many unacknowledged)
  * goes to the disk spool, which is replayed in order when the publisher works again. While the
  * spool holds anything, new events are appended behind it rather than overtaking it.
  *
@@ -46,15 +54,20 @@ export class UsageEmitter {
   private readonly outcomes: Counter<"outcome">;
   private inflight = 0;
   private spooling = false;
-  /** Events handed to the publisher and not yet settled, by emission sequence. */
-  private readonly unacked = new Map<number, MaasEvent>();
+  private readonly lingerMs: number;
+  private readonly maxBatchSize: number;
+  /** Emitted, waiting for the linger timer (or a full batch) to be published together. */
+  private batch: MaasEvent[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** Batches handed to the publisher and not yet settled, by emission sequence. */
+  private readonly unacked = new Map<number, MaasEvent[]>();
   private seq = 0;
   /**
    * Set at the first failed publish until every publish then in flight has settled: their failures
    * and everything emitted meanwhile are held here and spooled together, in emission order (a later
    * batch failing after newer events went to the spool would otherwise overtake them on replay).
    */
-  private draining: { failed: Map<number, MaasEvent>; held: MaasEvent[] } | undefined;
+  private draining: { failed: Map<number, MaasEvent[]>; held: MaasEvent[] } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private replayDelayMs: number;
   private replaying: Promise<void> | undefined;
@@ -69,6 +82,8 @@ export class UsageEmitter {
     this.maxInflight = options.maxInflight ?? 20_000;
     this.replayIntervalMs = options.replayIntervalMs ?? 1_000;
     this.replayDelayMs = this.replayIntervalMs;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 1000);
     const registry = options.registry;
     this.outcomes =
       (registry.getSingleMetric("usage_events_total") as Counter<"outcome"> | undefined) ??
@@ -111,21 +126,37 @@ export class UsageEmitter {
       this.drop([event], "emitter closed");
       return;
     }
+    this.batch.push(event);
+    if (this.lingerMs <= 0 || this.batch.length >= this.maxBatchSize) this.flushBatch();
+    else if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => this.flushBatch(), this.lingerMs);
+    }
+  }
+
+  /** The gathered batch to the publisher, or behind a failure's drain, or to the spool. */
+  private flushBatch(): void {
+    if (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
     if (this.draining !== undefined) {
-      this.draining.held.push(event);
+      this.draining.held.push(...batch);
       return;
     }
     if (this.spooling || this.inflight >= this.maxInflight) {
-      this.toSpool([event]);
+      this.toSpool(batch);
       return;
     }
-    this.inflight++;
+    this.inflight += batch.length;
     const seq = this.seq++;
-    this.unacked.set(seq, event);
-    const sent = this.publisher.publish([event]).then(
+    this.unacked.set(seq, batch);
+    const sent = this.publisher.publish(batch).then(
       () => {
-        this.settled(seq);
-        this.outcomes.inc({ outcome: "published" });
+        this.settled(seq, batch.length);
+        this.outcomes.inc({ outcome: "published" }, batch.length);
       },
       (err: unknown) => {
         if (this.draining === undefined && !this.spooling) {
@@ -133,9 +164,9 @@ export class UsageEmitter {
           this.spooling = true;
           this.draining = { failed: new Map(), held: [] };
         }
-        if (this.draining !== undefined) this.draining.failed.set(seq, event);
-        else this.toSpool([event]);
-        this.settled(seq);
+        if (this.draining !== undefined) this.draining.failed.set(seq, batch);
+        else this.toSpool(batch);
+        this.settled(seq, batch.length);
       },
     );
     this.track(sent);
@@ -148,19 +179,20 @@ export class UsageEmitter {
   }
 
   /** A publish settled; the last one of a failure's drain spools the drain, in emission order. */
-  private settled(seq: number): void {
-    this.inflight--;
+  private settled(seq: number, events: number): void {
+    this.inflight -= events;
     this.unacked.delete(seq);
     const draining = this.draining;
     if (draining === undefined || this.unacked.size > 0) return;
     this.draining = undefined;
-    const failed = [...draining.failed].sort(([a], [b]) => a - b).map(([, e]) => e);
+    const failed = [...draining.failed].sort(([a], [b]) => a - b).flatMap(([, batch]) => batch);
     this.toSpool([...failed, ...draining.held]);
   }
 
   /** Waits for in-flight publishes and spool writes; stops replaying. Events left on disk stay for the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    this.flushBatch();
     // Events held behind a failure's drain are spooled when it ends (the pending publishes below).
     if (this.timer) clearTimeout(this.timer);
     while (this.pending.size > 0) await Promise.all([...this.pending]);
