@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Logger } from "../types.js";
 
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface ServeOptions {
   port: number;
   /** Unset: all interfaces. */
@@ -34,6 +36,11 @@ export interface RunningServer {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   // Plain HTTP/1.1 (the default createServer), which is what Knative's queue-proxy speaks to us.
   const server = createAdaptorServer({ fetch: options.fetch }) as Server;
+  // Node closes a keep-alive connection after 5 s idle; the proxies in front (Knative's
+  // queue-proxy, load balancers, the gateway's own pools) keep theirs longer, and a request sent on
+  // a connection the server is closing fails with ECONNRESET, while a fresh connection costs the
+  // first request a handshake. 65 s outlives the usual 60 s proxy idle timeout.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   server.on("request", (_req, res) => {
