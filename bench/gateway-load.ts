@@ -20,12 +20,22 @@ export interface LoadResult {
   errors: number;
   /** Latencies (ms) of the 200 answers, 3 decimals. */
   latenciesMs: number[];
+  /** With `trace`: when each of those requests was sent, ms since the job started (same order). */
+  sentAtMs?: number[];
   seconds: number;
 }
 
 export type Job =
   | { kind: "closed"; targets: Target[]; connections: number; seconds?: number; total?: number }
-  | { kind: "rate"; targets: Target[]; rate: number; connections: number; seconds: number }
+  | {
+      kind: "rate";
+      targets: Target[];
+      rate: number;
+      connections: number;
+      seconds: number;
+      warmupSeconds?: number;
+      trace?: boolean;
+    }
   | { kind: "decisions"; mode: "pipeline" | "script"; seconds: number; inflight: number; redisUrl: string };
 
 export interface DecisionsResult {
@@ -101,14 +111,16 @@ export class LoadWorker {
 // ---------------------------------------------------------------------------------------------
 // The worker side.
 
-async function one(pool: Pool, t: Target, result: LoadResult): Promise<void> {
+async function one(pool: Pool, t: Target, result: LoadResult, jobStart = 0): Promise<void> {
   const start = performance.now();
   try {
     const res = await pool.request({ method: "POST", path: t.path, headers: t.headers, body: t.body });
     await res.body.dump();
     result.byStatus[res.statusCode] = (result.byStatus[res.statusCode] ?? 0) + 1;
-    if (res.statusCode === 200)
+    if (res.statusCode === 200) {
       result.latenciesMs.push(Math.round((performance.now() - start) * 1000) / 1000);
+      result.sentAtMs?.push(Math.round(start - jobStart));
+    }
   } catch {
     result.errors++;
   }
@@ -118,9 +130,24 @@ function newResult(): LoadResult {
   return { sent: 0, byStatus: {}, errors: 0, latenciesMs: [], seconds: 0 };
 }
 
+/**
+ * Pools live as long as the worker, one per origin and size: the connections a warm-up opened are
+ * the ones the measured run uses (a steady state of `connections` keep-alive clients, as behind a
+ * load balancer), not 50 new handshakes in its first milliseconds.
+ */
+const openPools = new Map<string, Pool>();
+
 function poolsFor(targets: Target[], connections: number): Pool[] {
   const per = Math.max(1, Math.ceil(connections / targets.length));
-  return targets.map((t) => new Pool(t.origin, { connections: per }));
+  return targets.map((t) => {
+    const key = `${t.origin} ${per}`;
+    let pool = openPools.get(key);
+    if (pool === undefined) {
+      pool = new Pool(t.origin, { connections: per, keepAliveTimeout: 60_000 });
+      openPools.set(key, pool);
+    }
+    return pool;
+  });
 }
 
 /** Closed loop: `connections` requests always in flight, for `seconds` or until `total` were sent. */
@@ -139,22 +166,38 @@ async function closedLoop(job: Extract<Job, { kind: "closed" }>): Promise<LoadRe
     }),
   );
   result.seconds = (performance.now() - start) / 1000;
-  await Promise.all(pools.map((p) => p.close()));
   return result;
 }
 
-/** Open loop: `rate` requests per second whatever the latency (no coordinated omission). */
+/**
+ * Open loop: `rate` requests per second whatever the latency (no coordinated omission). With
+ * `warmupSeconds`, the same rate runs that long first, unrecorded (connections, JIT, caches).
+ */
 async function fixedRate(job: Extract<Job, { kind: "rate" }>): Promise<LoadResult> {
   const pools = poolsFor(job.targets, job.connections);
+  if (job.warmupSeconds !== undefined && job.warmupSeconds > 0) {
+    await openLoop(job, pools, job.warmupSeconds, newResult());
+  }
   const result = newResult();
+  if (job.trace) result.sentAtMs = [];
+  return openLoop(job, pools, job.seconds, result);
+}
+
+async function openLoop(
+  job: Extract<Job, { kind: "rate" }>,
+  pools: Pool[],
+  seconds: number,
+  result: LoadResult,
+): Promise<LoadResult> {
   const inflight = new Set<Promise<void>>();
   const start = performance.now();
-  const total = Math.round(job.rate * job.seconds);
+  const total = Math.round(job.rate * seconds);
   while (result.sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * job.rate) + 1);
     while (result.sent < due) {
       const i = result.sent++;
-      const p = one(pools[i % pools.length] as Pool, job.targets[i % job.targets.length] as Target, result);
+      const target = job.targets[i % job.targets.length] as Target;
+      const p = one(pools[i % pools.length] as Pool, target, result, start);
       inflight.add(p);
       void p.finally(() => inflight.delete(p));
     }
@@ -163,7 +206,6 @@ async function fixedRate(job: Extract<Job, { kind: "rate" }>): Promise<LoadResul
   // Admission is judged over the sending period (a trailing slow answer does not stretch it).
   result.seconds = (performance.now() - start) / 1000;
   await Promise.all([...inflight]);
-  await Promise.all(pools.map((p) => p.close()));
   return result;
 }
 
@@ -232,6 +274,7 @@ async function worker(): Promise<void> {
       process.stdout.write(`${JSON.stringify({ ok: false, error: String(err) })}\n`);
     }
   }
+  await Promise.all([...openPools.values()].map((p) => p.close()));
 }
 
 if (process.argv.includes("--worker")) await worker();
