@@ -1,5 +1,6 @@
 import { AppError } from "@maas/errors";
 import { createEvent, events } from "@maas/events";
+import { REQUEST_ID_HEADER } from "@maas/runtime";
 import { toAppError } from "@maas/quota";
 import type { Context, Hono } from "hono";
 import { forwardRequestHeaders, responseHeaders } from "../proxy/headers.js";
@@ -97,6 +98,8 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
   const compute = Number.isFinite(computeMs) ? computeMs : undefined;
   const ok = upstream.statusCode >= 200 && upstream.statusCode < 300;
   const headers = responseHeaders(upstream.headers, decision.headers);
+  headers[REQUEST_ID_HEADER] = requestId;
+  c.set("requestIdInResponse", true);
   const length = Number(upstream.headers["content-length"]);
   if (Number.isInteger(length) && length <= bufferBytes) {
     // Known and small: read whole, answered in one write (no web stream per request).

@@ -50,6 +50,21 @@ describe("requestId", () => {
     expect(((await res.json()) as { error: { requestId: string } }).error.requestId).toBe("abc");
   });
 
+  it("leaves a handler's own Response alone when it says the id is in it", async () => {
+    const a = new Hono<AppEnv>();
+    a.use(requestId());
+    a.get("/own", (c) => {
+      c.set("requestIdInResponse", true);
+      return new Response("x", { headers: { "x-request-id": c.get("requestId"), "x-own": "1" } });
+    });
+    a.get("/raw", () => new Response("x", { headers: { "x-own": "1" } }));
+    const own = await a.request("/own", { headers: { "x-request-id": "abc" } });
+    expect(own.headers.get("x-request-id")).toBe("abc");
+    const raw = await a.request("/raw", { headers: { "x-request-id": "def" } });
+    expect(raw.headers.get("x-request-id")).toBe("def");
+    expect(raw.headers.get("x-own")).toBe("1");
+  });
+
   it("new ids are unique and sane", () => {
     const ids = new Set(Array.from({ length: 1000 }, newRequestId));
     expect(ids.size).toBe(1000);

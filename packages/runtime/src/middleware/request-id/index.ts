@@ -38,9 +38,9 @@ export function requestId(options: RequestIdOptions = {}): MiddlewareHandler<App
     const incoming = c.req.header(header);
     const id = isSaneRequestId(incoming) ? incoming : generate();
     c.set("requestId", id);
-    c.header(header, id);
     await next();
-    // An error handler may have replaced the response; the id must still be on it.
-    c.res.headers.set(header, id);
+    // After next, so error responses (onError) and handlers' own Responses carry it too; skipped
+    // when the handler wrote it itself (requestIdInResponse).
+    if (c.get("requestIdInResponse") !== true) c.res.headers.set(header, id);
   };
 }
