@@ -12,7 +12,8 @@
 // Processes: upstream (bench/gateway-upstream.ts), gateways (functions/gateway/src/main.ts) and the
 // load generator (bench/gateway-load.ts --worker) each run in their own; this one only orchestrates.
 // Run: pnpm exec tsx bench/gateway.ts   → bench/results/gateway.json
-// Knobs: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_RATE_SECONDS (30), BENCH_USAGE_REQUESTS (100000),
+// Knobs: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_OVERHEAD_ROUNDS (4), BENCH_RATE_SECONDS (30),
+//        BENCH_USAGE_REQUESTS (100000),
 //        BENCH_KAFKA_DOWN_SECONDS (8), QUOTA_MODE (the gateways' decision mode, default pipeline).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -54,6 +55,12 @@ const KAFKA_DOWN_SECONDS = Number(process.env.BENCH_KAFKA_DOWN_SECONDS ?? 8);
  * load generator keeps its client connections across phases (bench/gateway-load.ts).
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+/**
+ * Interleaved direct/gateway rounds for the overhead. Four, not two: the gateway's mark-compact GC
+ * (~12 ms pause, every ~10 s at this rate) lands in two 5 s rounds about half the time, and each one
+ * moves the p99 by several times; four rounds make the figure include them as they come.
+ */
+const OVERHEAD_ROUNDS = Number(process.env.BENCH_OVERHEAD_ROUNDS ?? 4);
 const QUOTA_MODE = process.env.QUOTA_MODE === "script" ? "script" : "pipeline";
 const CONNECTIONS = 50;
 const RATE_LIMIT_QPS = 50;
@@ -97,6 +104,11 @@ interface Figures {
   gateway_p50_ms: number | null;
   gateway_p99_ms: number | null;
   gateway_non_200_at_fixed_rate: number | null;
+  gateway_p99_by_round_ms: number[] | null;
+  gateway_gc_major: number | null;
+  gateway_gc_major_ms_total: number | null;
+  gateway_gc_minor: number | null;
+  gateway_gc_minor_ms_mean: number | null;
   direct_saturation_rps: number | null;
   rate_admitted_qps: number | null;
   rate_local_decisions: number | null;
@@ -127,6 +139,11 @@ function emptyFigures(): Figures {
     gateway_p50_ms: null,
     gateway_p99_ms: null,
     gateway_non_200_at_fixed_rate: null,
+    gateway_p99_by_round_ms: null,
+    gateway_gc_major: null,
+    gateway_gc_major_ms_total: null,
+    gateway_gc_minor: null,
+    gateway_gc_minor_ms_mean: null,
     direct_saturation_rps: null,
     rate_admitted_qps: null,
     rate_local_decisions: null,
@@ -305,7 +322,15 @@ async function main() {
       const directLat: number[] = [];
       const gatewayLat: number[] = [];
       let gatewayNon200 = 0;
-      for (let r = 0; r < 2; r++) {
+      const gc = async () => ({
+        majorCount: await gwA.metric("nodejs_gc_duration_seconds_count", { kind: "major" }),
+        majorSeconds: await gwA.metric("nodejs_gc_duration_seconds_sum", { kind: "major" }),
+        minorCount: await gwA.metric("nodejs_gc_duration_seconds_count", { kind: "minor" }),
+        minorSeconds: await gwA.metric("nodejs_gc_duration_seconds_sum", { kind: "minor" }),
+      });
+      const gcBefore = await gc();
+      const byRound: number[] = [];
+      for (let r = 0; r < OVERHEAD_ROUNDS; r++) {
         directLat.push(
           ...(
             await run({
@@ -327,8 +352,19 @@ async function main() {
           warmupSeconds: WARMUP_SECONDS,
         });
         gatewayLat.push(...g.latenciesMs);
+        byRound.push(round3(percentiles(g.latenciesMs).p99));
         gatewayNon200 += g.sent - (g.byStatus[200] ?? 0);
       }
+      // The gateway's GC over the rounds (warm-ups and the direct rounds included: it is idle then).
+      const gcAfter = await gc();
+      f.gateway_p99_by_round_ms = byRound;
+      f.gateway_gc_major = gcAfter.majorCount - gcBefore.majorCount;
+      f.gateway_gc_major_ms_total = round3((gcAfter.majorSeconds - gcBefore.majorSeconds) * 1000);
+      f.gateway_gc_minor = gcAfter.minorCount - gcBefore.minorCount;
+      f.gateway_gc_minor_ms_mean = round3(
+        ((gcAfter.minorSeconds - gcBefore.minorSeconds) * 1000) /
+          Math.max(1, gcAfter.minorCount - gcBefore.minorCount),
+      );
       const d = percentiles(directLat);
       const g = percentiles(gatewayLat);
       f.overhead_p50_ms = round3(g.p50 - d.p50);
@@ -471,6 +507,7 @@ async function main() {
         connections: CONNECTIONS,
         seconds_per_phase: SECONDS,
         warmup_seconds_before_each_fixed_rate_phase: WARMUP_SECONDS,
+        overhead_rounds: OVERHEAD_ROUNDS,
         fixed_rate_rps: Number.isFinite(rate) ? rate : null,
         fixed_rate_rule:
           "half of min(direct, gateway) saturation; the issue's half-of-direct rate is issue_fixed_rate_rps (used when the gateway sustains it)",

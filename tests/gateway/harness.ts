@@ -152,7 +152,13 @@ export async function startGateway(env: Record<string, string>, timeoutMs = 60_0
   const port = await freePort();
   // GATEWAY_NODE_ARGS: extra node flags for profiling runs (e.g. `--cpu-prof --trace-gc`).
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "functions/gateway/src/main.ts"], {
+  // GATEWAY_MAIN: a built bundle's main.js (scripts/bundle/build.ts gateway), run by plain node as
+  // deployed; unset, the sources through tsx.
+  const entry =
+    process.env.GATEWAY_MAIN !== undefined && process.env.GATEWAY_MAIN !== ""
+      ? [process.env.GATEWAY_MAIN]
+      : ["--import", "tsx", "functions/gateway/src/main.ts"];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
