@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createDb, createFreshDatabase, migrateToLatest, withSystem } from "@maas/db";
-import { createKafka, KafkaPublisher, PlatformaticPublisher } from "@maas/events/kafka";
+import { createKafka, createTopicsAndWait, KafkaPublisher, PlatformaticPublisher } from "@maas/events/kafka";
 import { quotaKeys } from "@maas/quota";
 import { Redis } from "ioredis";
 import { closePeriods } from "../functions/billing/src/billing/close-period.js";
@@ -73,10 +73,10 @@ const topics = {
 };
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({
-  topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 12, replicationFactor: 1 })),
-  waitForLeaders: true,
-});
+await createTopicsAndWait(
+  admin,
+  Object.values(topics).map((topic) => ({ topic, numPartitions: 12, replicationFactor: 1 })),
+);
 await admin.disconnect();
 
 // Usage of the previous month, so the monthly close can invoice it at the end.

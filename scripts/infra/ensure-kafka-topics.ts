@@ -1,6 +1,7 @@
 // Creates the platform's Kafka topics if missing (idempotent); used by `pnpm infra up` and by CI
 // against its Kafka service container. Usage: tsx scripts/infra/ensure-kafka-topics.ts name:partitions…
 import { defaultInfra } from "@maas/config";
+import { createTopicsAndWait } from "@maas/events/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { z } from "zod";
 import { parseTopicSpecs, planTopics } from "./topic-spec.js";
@@ -26,10 +27,10 @@ try {
   const existing = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
   const plan = planTopics(wanted, existing);
   if (plan.create.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: plan.create.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
-    });
+    await createTopicsAndWait(
+      admin,
+      plan.create.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+    );
   }
   if (plan.grow.length > 0) {
     await admin.createPartitions({

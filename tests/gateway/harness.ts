@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer, type Server as NetServer, type Socket, connect as tcpConnect } from "node:net";
-import { createKafka } from "@maas/events/kafka";
+import { createKafka, createTopicsAndWait } from "@maas/events/kafka";
 import { Redis } from "ioredis";
 import { Pool } from "undici";
 
@@ -397,7 +397,7 @@ export async function createTopic(brokers: string, topic: string, partitions = 3
   const admin = createKafka({ brokers, clientId: "gw-test-admin" }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: partitions }]);
   } finally {
     await admin.disconnect();
   }

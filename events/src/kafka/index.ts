@@ -1,4 +1,5 @@
 export { type CreateKafkaOptions, createKafka, parseBrokers } from "./create-kafka.js";
+export { type CreateTopicsOptions, createTopicsAndWait } from "./create-topics.js";
 export { decodeKafkaFast } from "./fast-decode.js";
 export { javaCompatiblePartitioner, keyHash, murmur2 } from "./java-partitioner.js";
 export {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { defaultInfra } from "@maas/config";
 import type { Kafka } from "kafkajs";
+import { createTopicsAndWait } from "../kafka/create-topics.js";
 
 /** Integration tests talk to KAFKA_BROKERS, or the project's local Kafka (`pnpm infra up`). */
 export function kafkaBrokers(): string {
@@ -19,22 +20,7 @@ export async function createTestTopic(kafka: Kafka, partitions = 1): Promise<str
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-    // A broker that has just started can answer metadata for a new topic before every partition is
-    // hosted ("This server does not host this topic-partition" in the first client to ask): wait
-    // until the metadata shows each partition with a leader.
-    await waitFor(`metadata of ${topic}`, async () => {
-      try {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-        const parts = topics[0]?.partitions ?? [];
-        return parts.length === partitions && parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0);
-      } catch {
-        return false;
-      }
-    });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
   } finally {
     await admin.disconnect();
   }

@@ -1,5 +1,10 @@
 import type { MaasEvent } from "@maas/events";
-import { type ConsumerLogger, KafkaEventConsumer, KafkaPublisher } from "@maas/events/kafka";
+import {
+  type ConsumerLogger,
+  createTopicsAndWait,
+  KafkaEventConsumer,
+  KafkaPublisher,
+} from "@maas/events/kafka";
 import type { Kafka } from "kafkajs";
 import type { EventLog, LogHandler, LogSubscription, SubscribeOptions } from "./event-log.js";
 
@@ -39,10 +44,10 @@ export class KafkaEventLog implements EventLog {
       const existing = new Set(await admin.listTopics());
       const missing = [...new Set(topics)].filter((t) => !existing.has(t));
       if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: -1 })),
-        });
+        await createTopicsAndWait(
+          admin,
+          missing.map((topic) => ({ topic, numPartitions, replicationFactor: -1 })),
+        );
       }
     } finally {
       await admin.disconnect();
