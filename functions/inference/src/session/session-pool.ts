@@ -35,6 +35,8 @@ interface Slot {
 }
 
 const WORKER_URL = new URL("./session-worker.ts", import.meta.url);
+/** How long close() waits for a worker to release its session and exit before terminating it. */
+const CLOSE_GRACE_MS = 5_000;
 
 function toWire(t: HostTensor): WireTensor {
   return {
@@ -170,8 +172,21 @@ export async function startSessionPool(options: SessionPoolOptions): Promise<Ses
     },
     async close() {
       closed = true;
-      for (const s of slots) s.worker.postMessage({ kind: "close" } satisfies ToWorker);
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      // Each worker releases its session and exits on its own; terminate() only one that has not
+      // within CLOSE_GRACE_MS. Terminating at once raced the release: a worker torn down while
+      // onnxruntime freed its session aborted the whole process (SIGABRT, seen once in CI).
+      await Promise.all(
+        slots.map(async (s) => {
+          const exited = new Promise<void>((resolve) => s.worker.once("exit", () => resolve()));
+          s.worker.postMessage({ kind: "close" } satisfies ToWorker);
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<"late">((resolve) => {
+            timer = setTimeout(() => resolve("late"), CLOSE_GRACE_MS);
+          });
+          if ((await Promise.race([exited, late])) === "late") await s.worker.terminate();
+          clearTimeout(timer);
+        }),
+      );
       failAll(new Error("session pool closed"));
     },
   };
