@@ -1,7 +1,7 @@
 import { AppError } from "@maas/errors";
 import { createEvent, events } from "@maas/events";
-import { REQUEST_ID_HEADER } from "@maas/runtime";
 import { toAppError } from "@maas/quota";
+import { REQUEST_ID_HEADER } from "@maas/runtime";
 import type { Context, Hono } from "hono";
 import { forwardRequestHeaders, responseHeaders } from "../proxy/headers.js";
 import { type PassThroughEnd, passThrough } from "../proxy/pass-through.js";
