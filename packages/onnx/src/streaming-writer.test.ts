@@ -52,9 +52,11 @@ describe("streamed large-model writer", () => {
     const large = await peakRssGrowth(join(dir, "b.onnx"), 6144); // 144 MiB
     expect((await stat(join(dir, "b.onnx"))).size).toBeGreaterThan(144 * 1024 * 1024);
     // Bounded by a few chunks in flight, not by the 144 MiB written. RSS also moves with GC timing and
-    // with whatever else the test worker holds, so the absolute bound sits well under the model size
-    // (a writer that buffered the model would need ≥ 144 MiB) rather than at the steady-state figure.
+    // with whatever else the test worker holds (the garbage of generating 144 MiB of weights is
+    // collected when V8 pleases), so the bounds sit at half of what a writer that buffered the model
+    // would need (≥ 144 MiB; ≥ 128 MiB more than for the small one), not at the steady-state figure:
+    // a 48 MiB bound on the difference failed once in CI at 48.1 MiB.
     expect(large).toBeLessThan(100 * 1024 * 1024);
-    expect(large - small).toBeLessThan(48 * 1024 * 1024);
+    expect(large - small).toBeLessThan(64 * 1024 * 1024);
   }, 60_000);
 });
