@@ -13,4 +13,5 @@ export { type CliIo, runMigrateCli } from "./migrate-cli.js";
 export { migrationProvider, migrations } from "./migrations/index.js";
 export { DB_ROLES, TENANT_SETTING } from "./roles.js";
 export { type ScopedWork, withSystem, withTenant } from "./scoped-transaction.js";
+export { SecretSealer, secretsEnvSchema, secretsKeySchema } from "./secrets/secret-sealer.js";
 export { createFreshDatabase, type FreshDatabase, withAdmin } from "./testing/fresh-database.js";

@@ -28,12 +28,14 @@ describe("pnpm migrate (on PostgreSQL from DATABASE_URL)", () => {
       expect.stringMatching(/applied 0002-registry$/),
       expect.stringMatching(/applied 0003-billing$/),
       expect.stringMatching(/applied 0004-pipeline-claims$/),
+      expect.stringMatching(/applied 0005-sealed-webhook-secrets$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0001-tenancy$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0002-registry$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0003-billing$/),
       expect.stringMatching(/^applied \d{4}-.*Z\s+0004-pipeline-claims$/),
-      expect.stringMatching(/reverted 0004-pipeline-claims$/),
-      expect.stringMatching(/applied 0004-pipeline-claims$/),
+      expect.stringMatching(/^applied \d{4}-.*Z\s+0005-sealed-webhook-secrets$/),
+      expect.stringMatching(/reverted 0005-sealed-webhook-secrets$/),
+      expect.stringMatching(/applied 0005-sealed-webhook-secrets$/),
     ]);
     expect(lines[0]).toContain(fresh.name);
     if (new URL(fresh.url).password)

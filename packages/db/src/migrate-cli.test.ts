@@ -32,6 +32,7 @@ describe("pnpm migrate (on a PGlite data directory)", { timeout: 60_000 }, () =>
       expect.stringMatching(/^pending\s+0002-registry$/),
       expect.stringMatching(/^pending\s+0003-billing$/),
       expect.stringMatching(/^pending\s+0004-pipeline-claims$/),
+      expect.stringMatching(/^pending\s+0005-sealed-webhook-secrets$/),
     ]);
 
     const up = await run();
@@ -41,6 +42,7 @@ describe("pnpm migrate (on a PGlite data directory)", { timeout: 60_000 }, () =>
       `pglite ${dir}: applied 0002-registry`,
       `pglite ${dir}: applied 0003-billing`,
       `pglite ${dir}: applied 0004-pipeline-claims`,
+      `pglite ${dir}: applied 0005-sealed-webhook-secrets`,
     ]);
     expect((await run("up")).out).toEqual([`pglite ${dir}: nothing to do`]);
     expect((await run("status")).out).toEqual([
@@ -48,16 +50,18 @@ describe("pnpm migrate (on a PGlite data directory)", { timeout: 60_000 }, () =>
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0002-registry$/),
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0003-billing$/),
       expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0004-pipeline-claims$/),
+      expect.stringMatching(/^applied \d{4}-\d\d-\d\dT.*Z\s+0005-sealed-webhook-secrets$/),
     ]);
 
     const down = await run("down");
     // One step: the newest migration only.
-    expect(down).toMatchObject({ code: 0, out: [`pglite ${dir}: reverted 0004-pipeline-claims`] });
+    expect(down).toMatchObject({ code: 0, out: [`pglite ${dir}: reverted 0005-sealed-webhook-secrets`] });
     const after = (await run("status")).out;
     expect(after[0]).toMatch(/^applied .*0001-tenancy$/);
     expect(after[1]).toMatch(/^applied .*0002-registry$/);
     expect(after[2]).toMatch(/^applied .*0003-billing$/);
-    expect(after[3]).toMatch(/^pending\s+0004-pipeline-claims$/);
+    expect(after[3]).toMatch(/^applied .*0004-pipeline-claims$/);
+    expect(after[4]).toMatch(/^pending\s+0005-sealed-webhook-secrets$/);
   });
 
   it("answers usage errors with exit code 2", async () => {

@@ -40,7 +40,13 @@ const TENANT_COLUMN_TABLES = TABLES.filter(
   (t): t is Exclude<Table, "tenants"> => t !== "tenants",
 ) satisfies readonly (typeof TENANT_TABLES)[number][];
 /** Every migration, in order. */
-const MIGRATIONS = ["0001-tenancy", "0002-registry", "0003-billing", "0004-pipeline-claims"];
+const MIGRATIONS = [
+  "0001-tenancy",
+  "0002-registry",
+  "0003-billing",
+  "0004-pipeline-claims",
+  "0005-sealed-webhook-secrets",
+];
 
 /** insufficient_privilege: a failed RLS WITH CHECK and a missing GRANT both raise it. */
 const INSUFFICIENT_PRIVILEGE = "42501";
@@ -456,6 +462,17 @@ export function describeTenantIsolation(engine: Engine): void {
       expect(secrets.every((r) => r.secret.startsWith("whsec_"))).toBe(true);
     });
 
+    it("a webhook's secret column holds a whsec_ secret or a sealed one, nothing else", async () => {
+      const set = (secret: string) =>
+        withSystem(db, (trx) =>
+          trx.updateTable("webhooks").set({ secret }).where("tenant_id", "=", seed.a).execute(),
+        );
+      await set("sealed:v1:0123abcd:AAAAAAAAAAAAAAAA:c2VhbGVkLWJvZHktd2l0aC10YWc");
+      await expectPgError(set("plain text secret"), CHECK_VIOLATION, "free text");
+      await expectPgError(set("sealed:v2:0123abcd:AAAA:BBBB"), CHECK_VIOLATION, "unknown sealing version");
+      await set("whsec_c2VjcmV0");
+    });
+
     it("every tenant reads the plan prices, no tenant writes them", async () => {
       const prices = await withTenant(db, seed.a, (trx) =>
         trx.selectFrom("prices").select(["plan", "device"]).execute(),
@@ -585,7 +602,13 @@ export function describeTenantIsolation(engine: Engine): void {
         expect(await existingTables(fdb)).toEqual([...TABLES].sort());
 
         // One step at a time, newest first, each leaving exactly the earlier migrations' tables.
-        // 0004 only adds columns to model_versions: its down leaves every table and drops them.
+        // 0005 only widens a check, 0004 only adds columns to model_versions: their downs leave
+        // every table.
+        const downSealed = await migrateDown(fdb);
+        expect(downSealed.results.map((r) => [r.migrationName, r.direction])).toEqual([
+          ["0005-sealed-webhook-secrets", "Down"],
+        ]);
+        expect(await existingTables(fdb)).toEqual([...TABLES].sort());
         const downClaims = await migrateDown(fdb);
         expect(downClaims.results.map((r) => [r.migrationName, r.direction])).toEqual([
           ["0004-pipeline-claims", "Down"],
