@@ -25,6 +25,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgre
 import { FunctionProcess } from "./function-process.js";
 import { loadKustomization } from "./manifests.js";
 import { PingScheduler } from "./ping-scheduler.js";
+import { localSecretsKey } from "./secrets-key.js";
 import { LocalKnative, type LocalKnativeOptions } from "./serving/local-knative.js";
 import { buildTopology, type Topology } from "./topology.js";
 
@@ -155,6 +156,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }
     const objectDir = path.join(dataDir, "objects");
     await mkdir(objectDir, { recursive: true });
+    const secretsKey = env.SECRETS_KEY || (await localSecretsKey(dataDir));
 
     // Event log: real Kafka when KAFKA_BROKERS is set.
     const topics = new Set<string>([
@@ -291,6 +293,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...options.childEnv,
         DATABASE_URL: databaseUrl,
         OBJECT_DIR: objectDir,
+        SECRETS_KEY: secretsKey,
         FUNCTION_NAME: svc.name,
         K_SERVICE: svc.name,
       };

@@ -1,5 +1,5 @@
 import type { Verifier } from "@maas/auth";
-import type { Database } from "@maas/db";
+import { type Database, SecretSealer } from "@maas/db";
 import { createFunction, type FunctionDeps, type MaasFunction } from "@maas/runtime";
 import type { ObjectStore } from "@maas/storage";
 import type { Kysely } from "kysely";
@@ -21,6 +21,8 @@ export interface ControlDeps extends FunctionDeps {
   /** Absolute base URL clients reach this API at, e.g. `http://127.0.0.1:8081`. */
   publicUrl: string;
   uploads?: Partial<UploadSettings>;
+  /** Seals webhook secrets at rest (default: none, stored as they are). */
+  secrets?: SecretSealer;
   onShutdown?: () => Promise<void>;
 }
 
@@ -34,13 +36,14 @@ export interface ControlDeps extends FunctionDeps {
  * await fn.app.request("/v1/models", { headers: { authorization: `Bearer ${key}` } }); // 200
  */
 export function createControl(deps: ControlDeps): MaasFunction {
-  const { db, store, auth, clock, publicUrl, uploads, ...rest } = deps;
+  const { db, store, auth, clock, publicUrl, uploads, secrets, ...rest } = deps;
   const services: ControlServices = {
     db,
     store,
     clock: clock ?? (() => new Date()),
     publicUrl: publicUrl.replace(/\/+$/, ""),
     uploads: { ...DEFAULT_UPLOAD_SETTINGS, ...uploads },
+    secrets: secrets ?? SecretSealer.fromKey(undefined),
   };
   return createFunction({
     name: "control",

@@ -1,6 +1,6 @@
 import { authEnvSchema, authFromEnv } from "@maas/auth";
 import { loadEnvOrExit } from "@maas/config";
-import { createDb, migrateToLatest } from "@maas/db";
+import { createDb, migrateToLatest, SecretSealer } from "@maas/db";
 import { OutboxRelay } from "@maas/events/outbox";
 import { depsFromEnv, runFunction } from "@maas/runtime";
 import { createObjectStore } from "@maas/storage";
@@ -33,6 +33,7 @@ const fn = createControl({
   auth,
   clock,
   publicUrl: env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`,
+  secrets: SecretSealer.fromKey(env.SECRETS_KEY),
   uploads: {
     ttlSeconds: env.UPLOAD_TTL_S,
     presignSeconds: env.UPLOAD_PRESIGN_S,
@@ -47,6 +48,9 @@ const fn = createControl({
   },
 });
 
+if (env.SECRETS_KEY === undefined) {
+  fn.logger.warn("SECRETS_KEY not set: webhook signing secrets are stored unencrypted");
+}
 if (env.OUTBOX_RELAY) {
   relay = new OutboxRelay({ db: database.db, publisher: fn.publisher, logger: fn.logger });
   relay.start();

@@ -1,4 +1,4 @@
-import type { Database } from "@maas/db";
+import type { Database, SecretSealer } from "@maas/db";
 import type { ObjectStore } from "@maas/storage";
 import type { Kysely } from "kysely";
 
@@ -21,4 +21,6 @@ export interface ControlServices {
   /** Absolute base URL of this API as clients reach it (embedded part URLs point here). */
   publicUrl: string;
   uploads: UploadSettings;
+  /** Seals webhook signing secrets before they are stored (SECRETS_KEY; plain text without one). */
+  secrets: SecretSealer;
 }

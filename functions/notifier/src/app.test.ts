@@ -1,6 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@maas/db";
+import { createDb, type DbHandle, migrateToLatest, newId, SecretSealer, withSystem } from "@maas/db";
 import { createEvent, events } from "@maas/events";
 import { captureLogger, itBehavesLikeAFunction, postEvent as post } from "@maas/runtime/testing";
 import { Registry } from "prom-client";
@@ -45,10 +46,12 @@ afterAll(async () => {
   await handle?.close();
 });
 
-async function tenantWithWebhook(eventTypes: string[] = []) {
+async function tenantWithWebhook(eventTypes: string[] = [], sealer?: SecretSealer) {
   const tenantId = newId("tnt");
-  const secret = newWebhookSecret();
+  const plain = newWebhookSecret();
   const webhookId = newId("whk");
+  // As control stores it: sealed for this row when a key is configured.
+  const secret = sealer === undefined ? plain : sealer.seal(plain, webhookId);
   await withSystem(handle.db, async (trx) => {
     await trx
       .insertInto("tenants")
@@ -59,7 +62,7 @@ async function tenantWithWebhook(eventTypes: string[] = []) {
       .values({ id: webhookId, tenant_id: tenantId, url, secret, event_types: JSON.stringify(eventTypes) })
       .execute();
   });
-  return { tenantId, secret, webhookId };
+  return { tenantId, secret: plain, webhookId };
 }
 
 const threshold = (tenantId: string) =>
@@ -126,6 +129,39 @@ describe("notifier", () => {
     const metrics = await (await fn.app.request("/metrics")).text();
     expect(metrics).toContain('webhook_deliveries_total{outcome="delivered"} 1');
     expect(metrics).not.toContain('webhook_deliveries_total{outcome="retry"}');
+  });
+
+  it("signs with a secret stored sealed (SECRETS_KEY), and fails the attempt, not the loop, without the key", async () => {
+    answer = 200;
+    received.length = 0;
+    const sealer = SecretSealer.fromKey(randomBytes(32));
+    const { tenantId, secret } = await tenantWithWebhook([], sealer);
+    const withKey = new WebhookDispatcher({ db: handle.db, secrets: sealer });
+    expect(await withKey.enqueue(threshold(tenantId))).toBe(1);
+    expect(await withKey.runDue()).toMatchObject({ attempted: 1, delivered: 1 });
+    const got = received[0] as Received;
+    const headers = {
+      "webhook-id": String(got.headers["webhook-id"]),
+      "webhook-timestamp": String(got.headers["webhook-timestamp"]),
+      "webhook-signature": String(got.headers["webhook-signature"]),
+    };
+    expect(new Webhook(secret).verify(got.body, headers)).toMatchObject({ data: { tenantId } });
+
+    // A notifier without the key cannot sign: nothing is sent, the attempt is recorded and retried.
+    received.length = 0;
+    const other = await tenantWithWebhook([], sealer);
+    const withoutKey = new WebhookDispatcher({ db: handle.db });
+    await withoutKey.enqueue(threshold(other.tenantId));
+    expect(await withoutKey.runDue()).toMatchObject({ attempted: 1, retrying: 1 });
+    expect(received).toHaveLength(0);
+    const row = await withSystem(handle.db, (trx) =>
+      trx
+        .selectFrom("webhook_deliveries")
+        .selectAll()
+        .where("webhook_id", "=", other.webhookId)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(row.last_error).toContain("SECRETS_KEY");
   });
 
   it("skips webhooks that filter the event type out", async () => {

@@ -1,5 +1,5 @@
 import { flag, loadEnvOrExit, optionalUrl } from "@maas/config";
-import { createDb, migrateToLatest } from "@maas/db";
+import { createDb, migrateToLatest, SecretSealer, secretsEnvSchema } from "@maas/db";
 import { baseEnvSchema, depsFromEnv, runFunction } from "@maas/runtime";
 import { Registry } from "prom-client";
 import { z } from "zod";
@@ -7,7 +7,7 @@ import { createNotifier } from "./app.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
 import { createWebhookMetrics } from "./webhooks/webhook-metrics.js";
 
-const notifierEnvSchema = baseEnvSchema.extend({
+const notifierEnvSchema = baseEnvSchema.extend(secretsEnvSchema.shape).extend({
   DATABASE_URL: optionalUrl(),
   PGLITE_DIR: z.string().min(1).optional(),
   MIGRATE: flag(false),
@@ -31,6 +31,7 @@ if (env.MIGRATE || database.kind === "pglite") await migrateToLatest(database.db
 // share the counter.
 const registry = new Registry();
 const metrics = createWebhookMetrics(registry);
+const secrets = SecretSealer.fromKey(env.SECRETS_KEY);
 let timer: NodeJS.Timeout | undefined;
 let running: Promise<unknown> | undefined;
 const fn = createNotifier({
@@ -39,6 +40,7 @@ const fn = createNotifier({
   dispatcher: new WebhookDispatcher({
     db: database.db,
     metrics,
+    secrets,
     maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     baseDelayMs: env.WEBHOOK_BASE_DELAY_MS,
     timeoutMs: env.WEBHOOK_TIMEOUT_MS,
@@ -56,7 +58,11 @@ const retryLoop = new WebhookDispatcher({
   timeoutMs: env.WEBHOOK_TIMEOUT_MS,
   logger: fn.logger,
   metrics,
+  secrets,
 });
+if (env.SECRETS_KEY === undefined) {
+  fn.logger.warn("SECRETS_KEY not set: only unsealed webhook secrets can be signed with");
+}
 await runFunction(fn, env, {
   warmUp: async () => {
     // The retry loop: persisted next_attempt_at, so retries survive restarts and any replica may send.

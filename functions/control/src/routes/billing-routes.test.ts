@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { createDb, type DbHandle, migrateToLatest, newId, withSystem } from "@maas/db";
+import { createDb, type DbHandle, migrateToLatest, newId, SecretSealer, withSystem } from "@maas/db";
 import { toAppError } from "@maas/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlEnv } from "../control-env.js";
@@ -9,6 +10,7 @@ import { registerBillingRoutes } from "./billing-routes.js";
 // The billing routes on PGlite, with the principal set directly (authentication has its own suite).
 let handle: DbHandle;
 const tenantId = newId("tnt");
+const secrets = SecretSealer.fromKey(randomBytes(32));
 beforeAll(async () => {
   handle = createDb({});
   await migrateToLatest(handle.db);
@@ -64,6 +66,7 @@ function app(role: "owner" | "viewer") {
   const services = {
     db: handle.db,
     clock: () => new Date("2026-02-10T00:00:00Z"),
+    secrets,
   } as unknown as ControlServices;
   registerBillingRoutes(api, services);
   return api;
@@ -98,6 +101,17 @@ describe("billing routes", () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as { webhook: { id: string }; secret: string };
     expect(created.secret).toMatch(/^whsec_/);
+    // Stored sealed (SECRETS_KEY): no trace of the secret in the row, and it opens for this row only.
+    const row = await withSystem(handle.db, (trx) =>
+      trx
+        .selectFrom("webhooks")
+        .select("secret")
+        .where("id", "=", created.webhook.id)
+        .executeTakeFirstOrThrow(),
+    );
+    expect(row.secret).toMatch(/^sealed:v1:/);
+    expect(row.secret).not.toContain(created.secret.slice("whsec_".length, 20));
+    expect(secrets.open(row.secret, created.webhook.id)).toBe(created.secret);
     const list = await (await app("owner").request("/v1/webhooks")).text();
     expect(list).toContain(created.webhook.id);
     expect(list).not.toContain(created.secret);

@@ -80,7 +80,8 @@ export function registerV1WebhooksCreate(app: ControlApp, services: ControlServi
           id,
           tenant_id: scope.tenantId,
           url: body.url,
-          secret,
+          // Sealed with the row's id as associated data: the notifier opens it for this row only.
+          secret: services.secrets.seal(secret, id),
           event_types: JSON.stringify(body.eventTypes),
           description: body.description ?? null,
         })

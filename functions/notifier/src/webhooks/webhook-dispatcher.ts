@@ -1,4 +1,4 @@
-import { type Database, withSystem } from "@maas/db";
+import { type Database, SecretSealer, withSystem } from "@maas/db";
 import type { MaasEvent } from "@maas/events";
 import { type Kysely, sql } from "kysely";
 import { signWebhook } from "./signature.js";
@@ -23,6 +23,8 @@ export interface WebhookDispatcherOptions {
   logger?: DispatcherLogger;
   /** Attempts by outcome; none when omitted (tests). */
   metrics?: WebhookMetrics;
+  /** Opens sealed signing secrets (SECRETS_KEY); default: none (plain secrets only). */
+  secrets?: SecretSealer;
 }
 
 export interface DispatchResult {
@@ -61,6 +63,7 @@ export class WebhookDispatcher {
       fetch: options.fetch ?? fetch,
       clock: options.clock ?? (() => new Date()),
       logger: options.logger ?? quiet,
+      secrets: options.secrets ?? SecretSealer.fromKey(undefined),
     };
     this.#metrics = options.metrics;
   }
@@ -114,6 +117,7 @@ export class WebhookDispatcher {
         payload: unknown;
         attempts: number;
         url: string;
+        webhook_id: string;
         secret: string;
       }>`
         update webhook_deliveries d set next_attempt_at = ${lease}, updated_at = now()
@@ -122,7 +126,7 @@ export class WebhookDispatcher {
           select id from webhook_deliveries
           where status in ('pending', 'retrying') and next_attempt_at <= ${now}
           order by next_attempt_at limit ${limit} for update skip locked)
-        returning d.id, d.event_id, d.payload, d.attempts, w.url, w.secret`.execute(trx);
+        returning d.id, d.event_id, d.payload, d.attempts, w.url, w.id as webhook_id, w.secret`.execute(trx);
       return rows;
     });
     const result: DispatchResult = { attempted: 0, delivered: 0, retrying: 0, dead: 0 };
@@ -170,7 +174,14 @@ export class WebhookDispatcher {
     return result;
   }
 
-  async #send(d: { event_id: string; payload: unknown; url: string; secret: string }) {
+  async #send(d: { event_id: string; payload: unknown; url: string; webhook_id: string; secret: string }) {
+    let secret: string;
+    try {
+      secret = this.#o.secrets.open(d.secret, d.webhook_id);
+    } catch (err) {
+      // A missing or rotated SECRETS_KEY: nothing can be signed; the attempt fails and retries.
+      return { ok: false, status: null, error: `cannot open the webhook's signing secret: ${String(err)}` };
+    }
     const body = JSON.stringify(d.payload);
     const timestamp = Math.floor(this.#o.clock().getTime() / 1000);
     try {
@@ -178,7 +189,7 @@ export class WebhookDispatcher {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          ...signWebhook(d.secret, d.event_id, timestamp, body),
+          ...signWebhook(secret, d.event_id, timestamp, body),
         },
         body,
         redirect: "manual",
