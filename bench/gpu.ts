@@ -19,7 +19,13 @@ import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
 import { defaultCpuLimit, executionProviders } from "../functions/inference/src/config.js";
 import { type SessionPool, startSessionPool } from "../functions/inference/src/session/session-pool.js";
-import { binaryInferCall, closedLoop, type LoadResult } from "./serving-load.js";
+import {
+  BATCHING_ENV,
+  binaryInferCall,
+  closedLoop,
+  inferenceMetrics,
+  type LoadResult,
+} from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -260,17 +266,7 @@ async function startServer(modelPath: string, env: Record<string, string>): Prom
     child,
     coldStartMs: performance.now() - t0,
     logs,
-    async metrics() {
-      const text = await (await fetch(`${origin}/metrics`)).text();
-      const out: Record<string, number> = {};
-      for (const line of text.split("\n")) {
-        const m = /^(inference_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-        if (!m) continue;
-        const phase = /phase="([a-z_]+)"/.exec(m[2] ?? "")?.[1];
-        out[phase ? `${m[1]}:${phase}` : m[1]!] = Number(m[3]);
-      }
-      return out;
-    },
+    metrics: () => inferenceMetrics(origin),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -279,14 +275,6 @@ async function startServer(modelPath: string, env: Record<string, string>): Prom
       }),
   };
 }
-
-const BATCHING_ENV = {
-  BATCHING: "true",
-  MAX_BATCH_SIZE: "32",
-  MAX_QUEUE_DELAY_MS: "2",
-  PREFERRED_BATCH_SIZES: "8,16,32",
-  MAX_QUEUE_SIZE: "1024",
-};
 
 /** The HTTP service for DEVICE=cpu|gpu, batching on, closed loop at 1 and 64 concurrent clients. */
 async function measureHttp(modelPath: string, device: Device) {

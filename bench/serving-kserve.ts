@@ -15,7 +15,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
-import { binaryInferCall, closedLoop, type InferCall, type LoadResult } from "./serving-load.js";
+import {
+  BATCHING_ENV,
+  binaryInferCall,
+  closedLoop,
+  type InferCall,
+  type LoadResult,
+} from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -28,15 +34,6 @@ const cache = process.env.MAAS_CACHE ?? join(homedir(), ".cache", "maas");
 const venv = join(cache, "venv-kserve");
 const python = join(venv, "bin", "python");
 const MODEL = "mlp";
-
-/** Same batching configuration as bench/serving.ts's "batching on" case. */
-const BATCHING_ENV = {
-  BATCHING: "true",
-  MAX_BATCH_SIZE: "32",
-  MAX_QUEUE_DELAY_MS: "2",
-  PREFERRED_BATCH_SIZES: "8,16,32",
-  MAX_QUEUE_SIZE: "1024",
-};
 
 function ensureVenv(): void {
   if (!existsSync(python)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });

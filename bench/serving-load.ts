@@ -1,5 +1,7 @@
-// Load generators for bench/serving.ts: closed loop (N clients, each sends its next request when the
-// last one answered) and open loop (requests fired on a fixed schedule, whatever the answers).
+// Load generators for the serving benches (serving.ts, serving-kserve.ts, gpu.ts): closed loop (N
+// clients, each sends its next request when the last one answered) and open loop (requests fired on
+// a fixed schedule, whatever the answers), plus what they share about the inference function: its
+// batching configuration and its /metrics.
 import { Pool } from "undici";
 
 export interface LoadResult {
@@ -14,6 +16,34 @@ export interface LoadResult {
   /** Rows per executed batch, from the server's metrics over this run. */
   avg_batch_rows?: number;
   rejected_p99_ms?: number;
+}
+
+/** The inference function's "batching on" configuration every serving bench compares. */
+export const BATCHING_ENV = Object.freeze({
+  BATCHING: "true",
+  MAX_BATCH_SIZE: "32",
+  MAX_QUEUE_DELAY_MS: "2",
+  PREFERRED_BATCH_SIZES: "8,16,32",
+  MAX_QUEUE_SIZE: "1024",
+});
+
+/**
+ * The inference function's own series (`inference_*`) from its /metrics, by name, or `name:phase`
+ * for the per-phase ones.
+ *
+ * @example
+ * const batches = (await inferenceMetrics(origin))["inference_batches_total"];
+ */
+export async function inferenceMetrics(origin: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(inference_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const phase = /phase="([a-z_]+)"/.exec(m[2] ?? "")?.[1];
+    out[phase ? `${m[1]}:${phase}` : (m[1] as string)] = Number(m[3]);
+  }
+  return out;
 }
 
 export interface InferCall {

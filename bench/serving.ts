@@ -11,7 +11,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@maas/config";
 import { encodeModel, ort, zoo } from "@maas/onnx";
-import { binaryInferCall, closedLoop, type InferCall, type LoadResult, openLoop } from "./serving-load.js";
+import {
+  BATCHING_ENV,
+  binaryInferCall,
+  closedLoop,
+  type InferCall,
+  inferenceMetrics,
+  type LoadResult,
+  openLoop,
+} from "./serving-load.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -59,17 +67,7 @@ async function startServer(modelPath: string, name: string, env: Record<string, 
     origin,
     pid: child.pid!,
     coldStartMs,
-    async metrics() {
-      const text = await (await fetch(`${origin}/metrics`)).text();
-      const out: Record<string, number> = {};
-      for (const line of text.split("\n")) {
-        const m = /^(inference_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-        if (!m) continue;
-        const phase = /phase="([a-z_]+)"/.exec(m[2] ?? "")?.[1];
-        out[phase ? `${m[1]}:${phase}` : m[1]!] = (out[m[1]!] ?? 0) * 0 + Number(m[3]);
-      }
-      return out;
-    },
+    metrics: () => inferenceMetrics(origin),
     rssMb() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -150,13 +148,6 @@ const rawMlp = await rawSession(mlpPath);
 let rawB1 = await raw(rawMlp, mlpInput, mlpShape, 1);
 console.log("raw batch 1", rawB1);
 
-const batchingEnv = {
-  BATCHING: "true",
-  MAX_BATCH_SIZE: "32",
-  MAX_QUEUE_DELAY_MS: "2",
-  PREFERRED_BATCH_SIZES: "8,16,32",
-  MAX_QUEUE_SIZE: "1024",
-};
 const mlp: Record<string, Record<string, LoadResult>> = { on: {}, off: {} };
 let coldStart: { ms: number; phases: Record<string, number> } | undefined;
 let rawAtEffectiveNow: Awaited<ReturnType<typeof raw>> | undefined;
@@ -165,7 +156,7 @@ for (const mode of ["on", "off"] as const) {
   const server = await startServer(
     mlpPath,
     "mlp",
-    mode === "on" ? batchingEnv : { BATCHING: "false", MAX_QUEUE_SIZE: "1024" },
+    mode === "on" ? BATCHING_ENV : { BATCHING: "false", MAX_QUEUE_SIZE: "1024" },
   );
   if (mode === "on") {
     const m = await server.metrics();
@@ -243,7 +234,7 @@ const ocr: Record<string, LoadResult> = {};
 for (const mode of ["on", "off"] as const) {
   const env =
     mode === "on"
-      ? { ...batchingEnv, MAX_BATCH_SIZE: "8", PREFERRED_BATCH_SIZES: "4,8", WARMUP_DYNAMIC_DIM: "320" }
+      ? { ...BATCHING_ENV, MAX_BATCH_SIZE: "8", PREFERRED_BATCH_SIZES: "4,8", WARMUP_DYNAMIC_DIM: "320" }
       : { BATCHING: "false", WARMUP_DYNAMIC_DIM: "320" };
   const server = await startServer(ocrPath, "ocr", env);
   for (const c of [1, 16]) {

@@ -6,7 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleFunction } from "../../scripts/bundle/bundle-function.js";
+import { BANNER, bundleFunction } from "../../scripts/bundle/bundle-function.js";
 import { copyPackages, findPackageDir } from "../../scripts/bundle/externals.js";
 import { type SourceScanResult, sourceScan } from "../../scripts/bundle/source-scan.js";
 
@@ -19,15 +19,6 @@ const out = path.resolve(process.argv[2] ?? path.join(root, ".gpu", "app"));
 // esbuild is a dependency of scripts/, not of bench/: load it from there.
 const esbuild = createRequire(path.join(root, "scripts", "package.json"))("esbuild") as EsbuildLike;
 
-// The same ESM shims as scripts/bundle: inlined CommonJS still calls require and reads __dirname.
-const banner = [
-  'import { createRequire as __maasCreateRequire } from "node:module";',
-  'import { fileURLToPath as __maasFileURLToPath } from "node:url";',
-  'import { dirname as __maasDirname } from "node:path";',
-  "const require = __maasCreateRequire(import.meta.url);",
-  "const __filename = __maasFileURLToPath(import.meta.url);",
-  "const __dirname = __maasDirname(__filename);",
-].join("\n");
 const common = {
   bundle: true,
   platform: "node",
@@ -35,7 +26,8 @@ const common = {
   target: "node24",
   keepNames: true,
   legalComments: "none",
-  banner: { js: banner },
+  // The same ESM shims as scripts/bundle: inlined CommonJS still calls require and reads __dirname.
+  banner: { js: BANNER },
   logLevel: "warning",
   external: ["onnxruntime-node"],
 };

@@ -43,7 +43,7 @@ export interface BundleResult {
  * CommonJS dependencies inlined into an ESM bundle still call `require` for Node built-ins and read
  * `__dirname`; ESM has neither, so the banner defines them once at the top of each output file.
  */
-const BANNER = [
+export const BANNER = [
   'import { createRequire as __maasCreateRequire } from "node:module";',
   'import { fileURLToPath as __maasFileURLToPath } from "node:url";',
   'import { dirname as __maasDirname } from "node:path";',

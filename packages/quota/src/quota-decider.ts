@@ -232,8 +232,8 @@ export class QuotaDecider {
     });
   }
 
-  /** Sends the waiting releases now (one write). */
-  flushReleases(): Promise<void> {
+  /** Sends the waiting releases now (one write): the batch timer, when no decision took them. */
+  private flushReleases(): Promise<void> {
     return this.corked(() => this.takeReleases()) ?? Promise.resolve();
   }
 
