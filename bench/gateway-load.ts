@@ -22,6 +22,8 @@ export interface LoadResult {
   latenciesMs: number[];
   /** With `trace`: when each of those requests was sent, ms since the job started (same order). */
   sentAtMs?: number[];
+  /** With `trace`: the job's start as epoch ms (to line traces up with other processes' clocks). */
+  startEpochMs?: number;
   seconds: number;
 }
 
@@ -179,7 +181,10 @@ async function fixedRate(job: Extract<Job, { kind: "rate" }>): Promise<LoadResul
     await openLoop(job, pools, job.warmupSeconds, newResult());
   }
   const result = newResult();
-  if (job.trace) result.sentAtMs = [];
+  if (job.trace) {
+    result.sentAtMs = [];
+    result.startEpochMs = performance.timeOrigin + performance.now();
+  }
   return openLoop(job, pools, job.seconds, result);
 }
 

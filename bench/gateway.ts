@@ -14,7 +14,9 @@
 // Run: pnpm exec tsx bench/gateway.ts   → bench/results/gateway.json
 // Knobs: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_OVERHEAD_ROUNDS (4), BENCH_RATE_SECONDS (30),
 //        BENCH_USAGE_REQUESTS (100000),
-//        BENCH_KAFKA_DOWN_SECONDS (8), QUOTA_MODE (the gateways' decision mode, default pipeline).
+//        BENCH_KAFKA_DOWN_SECONDS (8), QUOTA_MODE (the gateways' decision mode, default pipeline),
+//        BENCH_CASES (comma list of saturation,overhead,concurrency,rate,decisions,usage; default all:
+//        a partial run is for iterating and does not write bench/results/gateway.json).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -62,6 +64,11 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
  */
 const OVERHEAD_ROUNDS = Number(process.env.BENCH_OVERHEAD_ROUNDS ?? 4);
 const QUOTA_MODE = process.env.QUOTA_MODE === "script" ? "script" : "pipeline";
+const ALL_CASES = ["saturation", "overhead", "concurrency", "rate", "decisions", "usage"];
+const CASES = new Set(
+  (process.env.BENCH_CASES ?? ALL_CASES.join(",")).split(",").filter((c) => ALL_CASES.includes(c)),
+);
+const FULL_RUN = ALL_CASES.every((c) => CASES.has(c));
 const CONNECTIONS = 50;
 const RATE_LIMIT_QPS = 50;
 const CONCURRENCY_LIMIT = 8;
@@ -275,6 +282,7 @@ async function main() {
     const f: Figures = emptyFigures();
     const errors: Record<string, string> = {};
     const section = async (name: string, fn: () => Promise<void>) => {
+      if (!CASES.has(name)) return;
       try {
         await fn();
       } catch (err) {
@@ -558,9 +566,13 @@ async function main() {
         met: verdict,
       })),
     );
-    await mkdir("bench/results", { recursive: true });
-    await writeFile("bench/results/gateway.json", `${JSON.stringify(result, null, 2)}\n`);
-    console.log("wrote bench/results/gateway.json");
+    if (FULL_RUN) {
+      await mkdir("bench/results", { recursive: true });
+      await writeFile("bench/results/gateway.json", `${JSON.stringify(result, null, 2)}\n`);
+      console.log("wrote bench/results/gateway.json");
+    } else {
+      console.log(`partial run (${[...CASES].join(",")}): bench/results/gateway.json not written`);
+    }
     if (Object.keys(errors).length > 0) process.exitCode = 1;
   } finally {
     await load?.stop().catch(() => undefined);

@@ -97,6 +97,7 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     keyPrefix: `${prefix}quota:`,
     mode: env.QUOTA_MODE,
     releaseBatchMs: env.QUOTA_RELEASE_BATCH_MS,
+    coalesceWrites: env.QUOTA_COALESCE_WRITES,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
     breakerFailures: env.QUOTA_BREAKER_FAILURES,

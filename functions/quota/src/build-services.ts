@@ -72,6 +72,7 @@ export function buildQuotaServices(env: QuotaFunctionEnv, deps: { logger: Logger
     quotas: source,
     mode: env.QUOTA_MODE,
     releaseBatchMs: env.QUOTA_RELEASE_BATCH_MS,
+    coalesceWrites: env.QUOTA_COALESCE_WRITES,
     leaseMs: env.QUOTA_LEASE_MS,
     redisTimeoutMs: env.QUOTA_REDIS_TIMEOUT_MS,
     breakerFailures: env.QUOTA_BREAKER_FAILURES,

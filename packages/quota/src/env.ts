@@ -1,3 +1,4 @@
+import { flag } from "@maas/config";
 import { z } from "zod";
 
 /**
@@ -22,6 +23,8 @@ export const quotaEnvSchema = z.object({
    * slot frees that much later; in-flight still never exceeds the limit (QuotaDeciderOptions).
    */
   QUOTA_RELEASE_BATCH_MS: z.coerce.number().int().min(0).max(100).default(2),
+  /** Decisions of one event-loop turn share one Redis write (QuotaDeciderOptions.coalesceWrites). */
+  QUOTA_COALESCE_WRITES: flag(true),
 });
 
 export type QuotaEnv = z.infer<typeof quotaEnvSchema>;

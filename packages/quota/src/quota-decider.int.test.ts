@@ -30,10 +30,11 @@ async function pair(
   mode: DecisionMode = "pipeline",
   leaseMs = 30_000,
   releaseBatchMs = 0,
+  coalesceWrites = false,
 ) {
   const keyPrefix = uniquePrefix(name);
   prefixes.push(keyPrefix);
-  const common = { quotas, keyPrefix, mode, leaseMs, redisTimeoutMs: 500, releaseBatchMs };
+  const common = { quotas, keyPrefix, mode, leaseMs, redisTimeoutMs: 500, releaseBatchMs, coalesceWrites };
   const a = createQuotaDecider({ redis: redisA, ...common });
   const b = createQuotaDecider({ redis: redisB, ...common });
   await Promise.all([a.warmUp(), b.warmUp()]);
@@ -42,12 +43,18 @@ async function pair(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against Redis", (mode) => {
+// Each mode with and without coalesced writes (the gateway's default): the limits hold the same.
+describe.each([
+  ["pipeline", false],
+  ["pipeline", true],
+  ["script", false],
+  ["script", true],
+] as const)("QuotaDecider (%s mode, coalesced writes: %s) against Redis", (mode, coalesce) => {
   it("admits the QPS limit within ±10% at twice the offered load, across two instances", async () => {
     const tenantId = testTenant();
     const limit = 50;
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: limit, maxConcurrency: 1000 } });
-    const [a, b] = await pair("rate", quotas, mode);
+    const [a, b] = await pair("rate", quotas, mode, 30_000, 0, coalesce);
     const offered = 2 * limit;
     const warmMs = 1000;
     const measureMs = 4000;
@@ -83,7 +90,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
     const limit = 5;
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: limit } });
     // Batched releases (the gateway's default) must hold the limit just the same.
-    const [a, b] = await pair("conc", quotas, mode, 30_000, 2);
+    const [a, b] = await pair("conc", quotas, mode, 30_000, 2, coalesce);
     let current = 0;
     let maxSeen = 0;
     let admitted = 0;
@@ -115,7 +122,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
     const tenantId = testTenant();
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: 1 } });
     const batchMs = 300;
-    const [a, b] = await pair("batch", quotas, mode, 30_000, batchMs);
+    const [a, b] = await pair("batch", quotas, mode, 30_000, batchMs, coalesce);
     const first = await a.decide({ tenantId, estimatedCostMicros: 0 });
     if (!first.allowed) throw new Error("expected admission");
     const released = a.release(first.lease);
@@ -141,7 +148,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
   it("frees a crashed holder's slot after the lease time", async () => {
     const tenantId = testTenant();
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 1000, maxConcurrency: 2 } });
-    const [a, b] = await pair("lease", quotas, mode, 400);
+    const [a, b] = await pair("lease", quotas, mode, 400, 0, coalesce);
     // Instance A takes both slots and "crashes" (never releases).
     expect((await a.decide({ tenantId, estimatedCostMicros: 0 })).allowed).toBe(true);
     expect((await a.decide({ tenantId, estimatedCostMicros: 0 })).allowed).toBe(true);
@@ -154,7 +161,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
   it("renews a live lease and refuses to revive an expired one", async () => {
     const tenantId = testTenant();
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 1000, maxConcurrency: 1 } });
-    const [a, b] = await pair("renew", quotas, mode, 400);
+    const [a, b] = await pair("renew", quotas, mode, 400, 0, coalesce);
     const d = await a.decide({ tenantId, estimatedCostMicros: 0 });
     if (!d.allowed) throw new Error("expected admission");
     await sleep(250);
@@ -172,7 +179,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
     const quotas = new StaticQuotaSource({
       [tenantId]: { maxQps: 1000, maxConcurrency: 100, monthlyBudgetMicros: 1000n },
     });
-    const [a] = await pair("budget", quotas, mode);
+    const [a] = await pair("budget", quotas, mode, 30_000, 0, coalesce);
     const now = Date.UTC(2026, 4, 31, 23, 59, 0);
     await redisA.set(a.keys.spend(tenantId, "2026-05"), "900");
     const over = await a.decide({ tenantId, estimatedCostMicros: 101, now });
@@ -198,7 +205,7 @@ describe.each(["pipeline", "script"] as const)("QuotaDecider (%s mode) against R
   it("renders rate rejections as 429 with Retry-After and RateLimit headers", async () => {
     const tenantId = testTenant();
     const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 3, maxConcurrency: 100 } });
-    const [a] = await pair("render", quotas, mode);
+    const [a] = await pair("render", quotas, mode, 30_000, 0, coalesce);
     const decisions: Decision[] = [];
     for (let i = 0; i < 5; i++) decisions.push(await a.decide({ tenantId, estimatedCostMicros: 0 }));
     const rejected = decisions.filter((d) => !d.allowed);
@@ -237,4 +244,88 @@ describe("one Redis round trip per decision", () => {
       expect(a.adapter.directCalls - direct).toBe(0);
     },
   );
+});
+
+describe("coalesced writes", () => {
+  /** Counts the socket writes ioredis makes on this connection (one per write or writev call). */
+  function countWrites(redis: Redis): { count: () => number; restore: () => void } {
+    const stream = (redis as unknown as { stream: { _write: unknown; _writev: unknown } }).stream;
+    const original = { write: stream._write, writev: stream._writev };
+    let n = 0;
+    const wrap = (fn: unknown) =>
+      function (this: unknown, ...args: unknown[]) {
+        n++;
+        return (fn as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    stream._write = wrap(original.write);
+    stream._writev = wrap(original.writev);
+    return {
+      count: () => n,
+      restore: () => {
+        stream._write = original.write;
+        stream._writev = original.writev;
+      },
+    };
+  }
+
+  it.each(["pipeline", "script"] as const)(
+    "%s mode: decisions issued in one event-loop turn leave in one socket write",
+    async (mode) => {
+      const tenantId = testTenant();
+      const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: 100 } });
+      const [coalesced] = await pair("coalesce", quotas, mode, 30_000, 0, true);
+      const writes = countWrites(redisA);
+      try {
+        const n = 20;
+        const decisions = await Promise.all(
+          Array.from({ length: n }, () => coalesced.decide({ tenantId, estimatedCostMicros: 1 })),
+        );
+        // All admitted, so no decision sends anything after its reply (no undo, no refund).
+        expect(decisions.every((d) => d.allowed)).toBe(true);
+        expect(writes.count()).toBe(1);
+        expect(await coalesced.inFlight(tenantId)).toBe(n);
+      } finally {
+        writes.restore();
+      }
+    },
+  );
+
+  it("twenty decisions in one write are still twenty decisions: exactly the limit admitted", async () => {
+    const tenantId = testTenant();
+    const limit = 7;
+    const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: limit } });
+    // Script mode: a rejection sends nothing after its reply, so every write is counted here.
+    const [coalesced] = await pair("coalesce-limit", quotas, "script", 30_000, 0, true);
+    const writes = countWrites(redisA);
+    try {
+      const n = 20;
+      const decisions = await Promise.all(
+        Array.from({ length: n }, () => coalesced.decide({ tenantId, estimatedCostMicros: 1 })),
+      );
+      expect(writes.count()).toBe(1);
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(limit);
+      expect(decisions.filter((d) => !d.allowed && d.limit === "concurrency")).toHaveLength(n - limit);
+      expect(await coalesced.inFlight(tenantId)).toBe(limit);
+    } finally {
+      writes.restore();
+    }
+  });
+
+  it("without coalescing, each decision is its own write", async () => {
+    const tenantId = testTenant();
+    const quotas = new StaticQuotaSource({ [tenantId]: { maxQps: 100_000, maxConcurrency: 100 } });
+    const [plain] = await pair("plain", quotas, "pipeline");
+    const writes = countWrites(redisA);
+    try {
+      const n = 20;
+      const pending = Array.from({ length: n }, () => plain.decide({ tenantId, estimatedCostMicros: 1 }));
+      await new Promise((r) => setImmediate(r));
+      // Each decision uncorks on its own; the socket may still merge writes queued behind a busy
+      // one, so more than one write is what is certain.
+      expect(writes.count()).toBeGreaterThan(1);
+      await Promise.all(pending);
+    } finally {
+      writes.restore();
+    }
+  });
 });

@@ -59,6 +59,15 @@ export interface QuotaDeciderOptions {
    * each release goes at once.
    */
   releaseBatchMs?: number;
+  /**
+   * Decisions (and releases) issued during one turn of the event loop leave in one socket write,
+   * sent when the turn's I/O callbacks are done (setImmediate), instead of one write each. Requests
+   * that arrive together (one poll of the sockets) then cost Redis one write and one read between
+   * them; a write on loopback costs more CPU here than the decision's own code. The price: a decision
+   * waits for the rest of its turn's callbacks (tens to hundreds of µs under load, nothing when
+   * idle). Default false: each decision writes at once.
+   */
+  coalesceWrites?: boolean;
 }
 
 const RATE_WINDOW_MS = 1000;
@@ -128,6 +137,9 @@ export class QuotaDecider {
   private readonly releaseBatchMs: number;
   private pendingReleases: PendingRelease[] = [];
   private releaseTimer: NodeJS.Timeout | undefined;
+  private readonly coalesceWrites: boolean;
+  /** The socket corked for this turn of the event loop (coalesceWrites), uncorked at setImmediate. */
+  private corkedStream: { cork(): void; uncork(): void } | undefined;
 
   constructor(options: QuotaDeciderOptions) {
     this.redis = options.redis;
@@ -135,6 +147,7 @@ export class QuotaDecider {
     this.mode = options.mode ?? "pipeline";
     this.leaseMs = options.leaseMs ?? 30_000;
     this.releaseBatchMs = Math.max(0, options.releaseBatchMs ?? 0);
+    this.coalesceWrites = options.coalesceWrites ?? false;
     this.policy = options.redisDownPolicy ?? "degrade";
     this.keys = quotaKeys(options.keyPrefix ?? "maas:quota:");
     this.local = new LocalLimiter(options.expectedReplicas ?? 1);
@@ -270,6 +283,17 @@ export class QuotaDecider {
   private corked<T>(fn: () => T): T {
     const stream = (this.redis as unknown as { stream?: { cork(): void; uncork(): void } }).stream;
     const cork = this.redis.status === "ready" && stream !== undefined;
+    if (cork && this.coalesceWrites) {
+      if (this.corkedStream === undefined) {
+        this.corkedStream = stream;
+        stream.cork();
+        setImmediate(() => {
+          this.corkedStream = undefined;
+          stream.uncork();
+        });
+      }
+      return fn();
+    }
     if (cork) stream.cork();
     try {
       return fn();
