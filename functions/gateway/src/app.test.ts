@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { captureLogger } from "@maas/runtime/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createGateway, type GatewayServices } from "./app.js";
 import type { Route } from "./routing/route-resolver.js";
 import {
@@ -26,9 +26,17 @@ function route(url: string, name = "resnet"): Route {
   return { deploymentId: "dep_1", modelId: "mdl_1", versionId: "mver_1", modelName: name, version: 3, url };
 }
 
+/**
+ * How a test reaches the gateway: `app` through Hono in-process (app.request), `port` over a real
+ * connection to the served port, where infer with a small known-length body is answered by the
+ * native path (routes/v2-infer-native.ts) and everything else by the same app.
+ */
+type Via = "app" | "port";
+
 async function setup(
   handler: Parameters<typeof upstreamServer>[0],
   overrides: Partial<GatewayServices> = {},
+  via: Via = "app",
 ) {
   const upstream = await upstreamServer(handler);
   cleanups.push(upstream.close);
@@ -47,9 +55,34 @@ async function setup(
     upstreams,
     ...overrides,
   });
-  const { logger } = captureLogger();
-  const fn = createGateway(services, { logger });
-  return { fn, quota, usage, upstream, upstreams };
+  const captured = captureLogger();
+  const fn = createGateway(services, { logger: captured.logger });
+  const fetchSpy = vi.spyOn(fn.app, "fetch");
+  let origin: string | undefined;
+  if (via === "port") {
+    const server = await fn.serve({ port: 0, hostname: "127.0.0.1" });
+    cleanups.push(() => server.close());
+    origin = `http://127.0.0.1:${server.port}`;
+  }
+  const request = (path: string, init: RequestInit = {}): Promise<Response> => {
+    if (origin === undefined) return Promise.resolve(fn.app.request(path, init));
+    const headers = new Headers(init.headers);
+    // Bytes sent without a length must stream over the wire too (fetch would add one); strings go
+    // as they are, with the length fetch gives them.
+    if (init.body instanceof Uint8Array && !headers.has("content-length")) {
+      const bytes = init.body;
+      const stream = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array(bytes));
+          controller.close();
+        },
+      });
+      return fetch(`${origin}${path}`, { ...init, body: stream, duplex: "half" } as RequestInit);
+    }
+    headers.delete("content-length");
+    return fetch(`${origin}${path}`, { ...init, headers });
+  };
+  return { fn, quota, usage, upstream, upstreams, request, fetchSpy, lines: captured.lines };
 }
 
 /** Echoes the body with the request's binary-extension header, as the inference service would answer. */
@@ -68,7 +101,7 @@ const echo: Parameters<typeof upstreamServer>[0] = (req, res) => {
   });
 };
 
-describe("gateway v2 infer", () => {
+describe.each(["app", "port"] as const)("gateway v2 infer (via %s)", (via) => {
   // Buffered: a known length within bufferBytes is read whole and answered in one piece; streamed:
   // past it (or without a length) bytes flow through web streams. Same bytes and effects either way.
   it.each([
@@ -78,9 +111,9 @@ describe("gateway v2 infer", () => {
   ])(
     "passes a binary tensor body through untouched both ways, $mode, with the quota headers, then releases and meters",
     async ({ bufferBytes, withLength }) => {
-      const { fn, quota, usage } = await setup(echo, { bufferBytes });
+      const { request, quota, usage } = await setup(echo, { bufferBytes }, via);
       const body = randomBytes(256 * 1024);
-      const res = await fn.app.request("/v2/models/resnet/infer", {
+      const res = await request("/v2/models/resnet/infer", {
         method: "POST",
         headers: {
           authorization: "Bearer key-a",
@@ -112,20 +145,20 @@ describe("gateway v2 infer", () => {
   );
 
   it("answers 401 without credentials and never decides", async () => {
-    const { fn, quota } = await setup(echo);
-    const res = await fn.app.request("/v2/models/resnet/infer", { method: "POST", body: "{}" });
+    const { request, quota } = await setup(echo, {}, via);
+    const res = await request("/v2/models/resnet/infer", { method: "POST", body: "{}" });
     expect(res.status).toBe(401);
     expect(quota.decided).toBe(0);
   });
 
   it("answers 404 for another tenant's model name, the same as for an unknown one", async () => {
-    const { fn, quota } = await setup(echo);
+    const { request, quota } = await setup(echo, {}, via);
     for (const path of [
       "/v2/models/other/infer",
       "/v2/models/nope/infer",
       "/v2/models/resnet/versions/x/infer",
     ]) {
-      const res = await fn.app.request(path, {
+      const res = await request(path, {
         method: "POST",
         headers: { authorization: "Bearer key-a" },
         body: "{}",
@@ -133,17 +166,21 @@ describe("gateway v2 infer", () => {
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
     }
-    const metadata = await fn.app.request("/v2/models/other", { headers: { authorization: "Bearer key-a" } });
+    const metadata = await request("/v2/models/other", { headers: { authorization: "Bearer key-a" } });
     expect(metadata.status).toBe(404);
     expect(quota.decided).toBe(0);
   });
 
   it("turns a rejected decision into the quota module's 429 with its headers, without calling upstream", async () => {
     let calls = 0;
-    const { fn, quota } = await setup((req, res) => {
-      calls++;
-      echo(req, res);
-    });
+    const { request, quota } = await setup(
+      (req, res) => {
+        calls++;
+        echo(req, res);
+      },
+      {},
+      via,
+    );
     quota.reject = {
       allowed: false,
       limit: "rate",
@@ -153,7 +190,7 @@ describe("gateway v2 infer", () => {
       headers: { "Retry-After": "1", RateLimit: '"qps";r=0;t=1' },
       degraded: false,
     };
-    const res = await fn.app.request("/v2/models/resnet/infer", {
+    const res = await request("/v2/models/resnet/infer", {
       method: "POST",
       headers: { authorization: "Bearer key-a" },
       body: "{}",
@@ -168,10 +205,10 @@ describe("gateway v2 infer", () => {
   });
 
   it("retries connect errors, then answers 502 and releases; the breaker then opens", async () => {
-    const { fn, quota, usage, upstream, upstreams } = await setup(echo);
+    const { request, quota, usage, upstream, upstreams } = await setup(echo, {}, via);
     await upstream.close();
     const call = () =>
-      fn.app.request("/v2/models/resnet/infer", {
+      request("/v2/models/resnet/infer", {
         method: "POST",
         headers: { authorization: "Bearer key-a" },
         body: "{}",
@@ -218,6 +255,87 @@ describe("gateway v2 infer", () => {
     });
     await expect.poll(() => quota.released.length, { timeout: 3000 }).toBe(1);
     await expect.poll(() => usage.events[0]?.data).toMatchObject({ status: "error", outputBytes: 1024 });
+  });
+});
+
+describe("gateway infer on the served port: the native path keeps the app's contract", () => {
+  const post = (headers: Record<string, string> = {}, body = "{}") => ({
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+
+  it("answers small known-length infer bodies without the app, streamed ones through it", async () => {
+    const { request, fetchSpy, lines } = await setup(echo, { bufferBytes: 1024 }, "port");
+    const small = await request(
+      "/v2/models/resnet/infer",
+      post({ authorization: "Bearer key-a", "x-request-id": "trace-1" }),
+    );
+    expect(small.status).toBe(200);
+    expect(small.headers.get("x-request-id")).toBe("trace-1");
+    expect(await small.text()).toBe("{}");
+    expect(fetchSpy).not.toHaveBeenCalled();
+    // Its access log line is the app's: method, path, status, the request id bound.
+    expect(lines.find((l) => l.msg === "POST /v2/models/resnet/infer 200")).toMatchObject({
+      level: "info",
+      requestId: "trace-1",
+      method: "POST",
+      path: "/v2/models/resnet/infer",
+      status: 200,
+    });
+    const large = await request(
+      "/v2/models/resnet/infer",
+      post({ authorization: "Bearer key-a" }, JSON.stringify({ pad: "x".repeat(2048) })),
+    );
+    expect(large.status).toBe(200);
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+    // Both land in the app's HTTP metrics under the route pattern.
+    const metrics = await (await request("/metrics")).text();
+    expect(metrics).toMatch(
+      /http_requests_total\{function="gateway",method="POST",route="\/v2\/models\/:name\/infer",status="200"\} 2/,
+    );
+  });
+
+  it("refuses exactly as the app does: same status, body and headers", async () => {
+    const viaApp = await setup(echo, {}, "app");
+    const viaPort = await setup(echo, {}, "port");
+    for (const s of [viaApp, viaPort]) {
+      s.quota.reject = {
+        allowed: false,
+        limit: "concurrency",
+        value: 2,
+        used: 2,
+        retryAfterSeconds: 1,
+        headers: { "Retry-After": "1", RateLimit: '"concurrency";r=0' },
+        degraded: false,
+      };
+    }
+    const cases: [string, RequestInit][] = [
+      ["/v2/models/resnet/infer", post()],
+      ["/v2/models/resnet/infer", post({ authorization: "Basic abc" })],
+      ["/v2/models/resnet/infer", post({ authorization: "Bearer nope" })],
+      ["/v2/models/other/infer", post({ authorization: "Bearer key-a" })],
+      ["/v2/models/resnet/versions/0/infer", post({ authorization: "Bearer key-a" })],
+      ["/v2/models/resnet/versions/3/infer?x=1", post({ authorization: "Bearer key-a" })],
+    ];
+    const shape = async (res: Response) => {
+      const body = (await res.json()) as { error: { requestId: string } };
+      expect(res.headers.get("x-request-id")).toBe(body.error.requestId);
+      return {
+        status: res.status,
+        body: { ...body, error: { ...body.error, requestId: "(id)" } },
+        contentType: res.headers.get("content-type")?.split(";")[0],
+        challenge: res.headers.get("www-authenticate"),
+        retryAfter: res.headers.get("retry-after"),
+        rateLimit: res.headers.get("ratelimit"),
+      };
+    };
+    for (const [path, init] of cases) {
+      const expected = await shape(await viaApp.request(path, init));
+      expect(expected.status).toBeGreaterThanOrEqual(400);
+      expect(await shape(await viaPort.request(path, init))).toEqual(expected);
+    }
+    expect(viaPort.fetchSpy).not.toHaveBeenCalled();
   });
 });
 

@@ -34,7 +34,12 @@ export {
   verifyJwt,
 } from "./jwt/verify-jwt.js";
 export { type AuthEnv, principalOf } from "./middleware/auth-env.js";
-export { type AuthenticateOptions, authenticate } from "./middleware/authenticate.js";
+export {
+  type AuthenticateOptions,
+  authenticate,
+  type HeaderReader,
+  requestAuthenticator,
+} from "./middleware/authenticate.js";
 export { requireOperator, requirePermission } from "./middleware/require-permission.js";
 export type {
   ApiKeyPrincipal,

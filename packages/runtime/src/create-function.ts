@@ -10,7 +10,7 @@ import { accessLog } from "./middleware/access-log/index.js";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler/index.js";
 import { httpMetrics } from "./middleware/http-metrics/index.js";
 import { requestId } from "./middleware/request-id/index.js";
-import { type RunningServer, type ServeOptions, startServer } from "./server/serve.js";
+import { type NativeHandler, type RunningServer, type ServeOptions, startServer } from "./server/serve.js";
 import type { AppEnv, Logger } from "./types.js";
 
 export interface FunctionOptions<E extends AppEnv = AppEnv> {
@@ -33,6 +33,12 @@ export interface FunctionOptions<E extends AppEnv = AppEnv> {
   onShutdown?: () => Promise<void>;
   /** Bound on waiting for in-flight requests at shutdown. Default 20 s (Knative grants 30 s). */
   drainTimeoutMs?: number;
+  /**
+   * Makes a native handler tried before the Hono app on the served port (not by `app.request`),
+   * given the function's logger and registry: it must keep the app's contract for what it answers
+   * (request id, access log, HTTP metrics, error body).
+   */
+  intercept?: (context: { name: string; logger: Logger; registry: Registry }) => NativeHandler;
 }
 
 export interface MaasFunction<E extends AppEnv = AppEnv> {
@@ -76,6 +82,7 @@ export function createFunction<E extends AppEnv = AppEnv>(options: FunctionOptio
   const publisher = options.publisher ?? defaultPublisher({ functionName: name, sink: options.sink });
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
   ensureDefaultMetrics(registry);
+  const intercept = options.intercept?.({ name, logger, registry });
 
   let ready = false;
   let shuttingDown = false;
@@ -125,7 +132,13 @@ export function createFunction<E extends AppEnv = AppEnv>(options: FunctionOptio
     },
     async serve(serveOptions) {
       if (shuttingDown) throw new Error(`function ${name} is shutting down`);
-      const server = await startServer({ ...serveOptions, fetch: app.fetch, logger, drainTimeoutMs });
+      const server = await startServer({
+        ...serveOptions,
+        fetch: app.fetch,
+        intercept,
+        logger,
+        drainTimeoutMs,
+      });
       servers.push(server);
       return server;
     },

@@ -12,11 +12,21 @@ export {
 } from "./events/receiver.js";
 export { healthRoutes } from "./health/index.js";
 export { createLogger, type LoggerOptions } from "./logger.js";
-export { accessLog } from "./middleware/access-log/index.js";
+export { accessLog, writeAccessLog } from "./middleware/access-log/index.js";
 export { type BodyLimitOptions, bodyLimit } from "./middleware/body-limit/index.js";
 export { errorHandler, notFoundHandler, renderError, toAppError } from "./middleware/error-handler/index.js";
-export { httpMetrics, UNMATCHED_ROUTE } from "./middleware/http-metrics/index.js";
-export { newRequestId, REQUEST_ID_HEADER, requestId } from "./middleware/request-id/index.js";
+export {
+  type HttpMetricsRecorder,
+  httpMetrics,
+  httpMetricsRecorder,
+  UNMATCHED_ROUTE,
+} from "./middleware/http-metrics/index.js";
+export {
+  isSaneRequestId,
+  newRequestId,
+  REQUEST_ID_HEADER,
+  requestId,
+} from "./middleware/request-id/index.js";
 export { type ProcessLike, type RunOptions, runFunction } from "./run-function.js";
-export type { RunningServer, ServeOptions } from "./server/serve.js";
+export type { NativeHandler, RunningServer, ServeOptions } from "./server/serve.js";
 export type { AppEnv, Logger } from "./types.js";

@@ -1,3 +1,5 @@
+import type { HeaderReader } from "@maas/auth";
+
 /** Request headers passed to the inference service; never Authorization (the tenant's secret). */
 const REQUEST_HEADERS = [
   "content-type",
@@ -25,13 +27,26 @@ const DROP_RESPONSE = new Set([
   "set-cookie",
 ]);
 
-export function forwardRequestHeaders(incoming: Headers, requestId: string): Record<string, string> {
+export function forwardRequestHeaders(header: HeaderReader, requestId: string): Record<string, string> {
   const out: Record<string, string> = { "x-request-id": requestId };
   for (const name of REQUEST_HEADERS) {
-    const value = incoming.get(name);
-    if (value !== null) out[name] = value;
+    const value = header(name);
+    if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/** A web Headers object as a HeaderReader. */
+export function webHeaderReader(headers: Headers): HeaderReader {
+  return (name) => headers.get(name) ?? undefined;
+}
+
+/** node:http's request headers as a HeaderReader (repeated fields joined as RFC 9110 §5.3 folds them). */
+export function nodeHeaderReader(headers: Record<string, string | string[] | undefined>): HeaderReader {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
 }
 
 /**

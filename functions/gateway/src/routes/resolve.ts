@@ -1,3 +1,4 @@
+import type { Principal } from "@maas/auth";
 import { AppError } from "@maas/errors";
 import type { Context } from "hono";
 import type { Route } from "../routing/route-resolver.js";
@@ -8,13 +9,20 @@ import type { GatewayEnv, GatewayServices } from "../services.js";
  * of the caller's own tenant is the same 404 (another tenant's name, an unknown name, a bad version,
  * a principal without a tenant): the answer never tells whether a name exists elsewhere.
  */
-export async function resolveRoute(
+export function resolveRoute(
   c: Context<GatewayEnv>,
   services: GatewayServices,
 ): Promise<{ tenantId: string; route: Route }> {
-  const principal = c.get("principal");
-  const name = c.req.param("name") ?? "";
-  const versionParam = c.req.param("version");
+  return resolveTenantRoute(services, c.get("principal"), c.req.param("name") ?? "", c.req.param("version"));
+}
+
+/** resolveRoute from its parts (the native infer path has no Hono context). */
+export async function resolveTenantRoute(
+  services: GatewayServices,
+  principal: Principal | undefined,
+  name: string,
+  versionParam: string | undefined,
+): Promise<{ tenantId: string; route: Route }> {
   const notFound = () =>
     new AppError(
       "NOT_FOUND",

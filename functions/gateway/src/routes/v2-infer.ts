@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+import type { HeaderReader, Principal } from "@maas/auth";
 import { AppError } from "@maas/errors";
 import { createEvent, events } from "@maas/events";
 import { toAppError } from "@maas/quota";
@@ -15,11 +17,10 @@ export const COMPUTE_MS_HEADER = "x-inference-compute-ms";
 export const USAGE_SOURCE = "/functions/gateway";
 
 /**
- * `POST /v2/models/{name}[/versions/{v}]/infer`: authenticate (done by the app), resolve the
- * tenant's deployment, one quota decision, forward over the upstream's keep-alive pool with the
- * body streamed both ways untouched (binary tensors: content-type and Inference-Header-Content-Length
- * pass through), release the concurrency lease when the response ends or the client goes away, and
- * emit an `inference.completed` usage event after it, off the response's path.
+ * `POST /v2/models/{name}[/versions/{v}]/infer` on the Hono app: authenticate (done by the app),
+ * resolve the tenant's deployment, then `proxyInfer`. The served port answers the same route on
+ * node:http's own objects first (v2-infer-native.ts) for bodies it can read whole; this one serves
+ * the rest (streamed bodies) and `app.request` (tests, the local runner's in-process calls).
  *
  * @example
  * registerV2Infer(app, services);
@@ -32,28 +33,101 @@ export function registerV2Infer(app: Hono<GatewayEnv>, services: GatewayServices
 
 async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise<Response> {
   const { tenantId, route } = await resolveRoute(c, services);
-  const { bufferBytes } = services;
-  // A small body is read while the decision is made (it usually came with the headers).
-  const bodyRead = readRequestBody(c, bufferBytes);
-  bodyRead.catch(() => undefined);
-  const estimate = services.estimateCostMicros(tenantId);
-  const decision = await services.quota.decide({ tenantId, estimatedCostMicros: estimate });
-  if (!decision.allowed) throw toAppError(decision);
-
-  const startedAt = new Date();
-  const started = performance.now();
-  const requestId = c.get("requestId");
-  const principal = c.get("principal");
-  let body = new RequestBody(null);
   const upstreamAbort = new AbortController();
   const clientSignal = c.req.raw.signal;
   const onClientAbort = () => upstreamAbort.abort(clientSignal.reason);
+  clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  const detach = () => clientSignal.removeEventListener("abort", onClientAbort);
+  let answer: InferAnswer;
+  try {
+    answer = await proxyInfer(services, {
+      tenantId,
+      route,
+      requestId: c.get("requestId"),
+      principal: c.get("principal"),
+      readBody: () => readRequestBody(c, services.bufferBytes),
+      header: (name) => c.req.header(name),
+      upstreamAbort,
+      onFinish: detach,
+    });
+  } catch (err) {
+    detach();
+    throw err;
+  }
+  c.set("requestIdInResponse", true);
+  if (answer.bytes !== undefined) {
+    return new Response(answer.bytes, { status: answer.status, headers: answer.headers });
+  }
+  return new Response(passThrough(answer.stream, answer.end), {
+    status: answer.status,
+    headers: answer.headers,
+  });
+}
 
+/** The client's body: read whole when its length is known and at most `bufferBytes`, else streamed. */
+async function readRequestBody(c: Context<GatewayEnv>, bufferBytes: number): Promise<RequestBody> {
+  const length = Number(c.req.header("content-length"));
+  if (Number.isInteger(length) && length <= bufferBytes) {
+    return new RequestBody(new Uint8Array(await c.req.arrayBuffer()));
+  }
+  return new RequestBody(c.req.raw.body);
+}
+
+/** One authenticated infer call whose route is resolved, as either server path hands it over. */
+export interface InferCall {
+  tenantId: string;
+  route: Route;
+  requestId: string;
+  principal: Principal;
+  /** Starts reading the client's body; called at once, awaited after the quota decision. */
+  readBody: () => Promise<RequestBody>;
+  /** The client's request headers (those passed on: proxy/headers.ts). */
+  header: HeaderReader;
+  /** Aborted by the caller when the client goes away: the upstream request is cancelled. */
+  upstreamAbort: AbortController;
+  /** Called once when the call is over (answered, failed or abandoned). */
+  onFinish?: () => void;
+}
+
+/** The upstream's answer for the client: whole bytes, or its body to stream with `end` called once. */
+export type InferAnswer =
+  | { status: number; headers: Record<string, string>; bytes: Uint8Array; stream?: never; end?: never }
+  | {
+      status: number;
+      headers: Record<string, string>;
+      bytes?: never;
+      stream: Readable;
+      end: (end: PassThroughEnd) => void;
+    };
+
+/**
+ * The infer proxy itself, for both server paths: one quota decision (the body is read meanwhile),
+ * forward over the upstream's keep-alive pool with the body untouched (binary tensors:
+ * content-type and Inference-Header-Content-Length pass through), release the concurrency lease and
+ * emit an `inference.completed` usage event when the answer is over, off the response's path.
+ * Throws AppError for the caller's error body (429 from the decision, 502/504 from the upstream).
+ */
+export async function proxyInfer(services: GatewayServices, call: InferCall): Promise<InferAnswer> {
+  const { tenantId, route, requestId, principal, upstreamAbort } = call;
+  const { bufferBytes } = services;
+  // A small body is read while the decision is made (it usually came with the headers).
+  const bodyRead = call.readBody();
+  bodyRead.catch(() => undefined);
+  const estimate = services.estimateCostMicros(tenantId);
+  const decision = await services.quota.decide({ tenantId, estimatedCostMicros: estimate });
+  if (!decision.allowed) {
+    call.onFinish?.();
+    throw toAppError(decision);
+  }
+
+  const startedAt = new Date();
+  const started = performance.now();
+  let body = new RequestBody(null);
   let finished = false;
   const finish = (status: "ok" | "error", outputBytes: number, computeMs: number | undefined) => {
     if (finished) return;
     finished = true;
-    clientSignal.removeEventListener("abort", onClientAbort);
+    call.onFinish?.();
     const usage: UsageInput = {
       route,
       tenantId,
@@ -75,7 +149,6 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
       emitUsage(services, usage);
     });
   };
-  clientSignal.addEventListener("abort", onClientAbort, { once: true });
 
   let upstream: Awaited<ReturnType<GatewayServices["upstreams"]["forward"]>>;
   try {
@@ -84,7 +157,7 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
       origin: route.url,
       method: "POST",
       path: upstreamPath(route, "/infer"),
-      headers: forwardRequestHeaders(c.req.raw.headers, requestId),
+      headers: forwardRequestHeaders(call.header, requestId),
       body,
       signal: upstreamAbort.signal,
     });
@@ -99,34 +172,27 @@ async function infer(c: Context<GatewayEnv>, services: GatewayServices): Promise
   const ok = upstream.statusCode >= 200 && upstream.statusCode < 300;
   const headers = responseHeaders(upstream.headers, decision.headers);
   headers[REQUEST_ID_HEADER] = requestId;
-  c.set("requestIdInResponse", true);
   const length = Number(upstream.headers["content-length"]);
   if (Number.isInteger(length) && length <= bufferBytes) {
-    // Known and small: read whole, answered in one write (no web stream per request).
+    // Known and small: read whole, answered in one write (no stream per request).
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await upstream.body.arrayBuffer());
     } catch (err) {
       finish("error", 0, compute);
-      if (clientSignal.aborted) throw err;
+      if (upstreamAbort.signal.aborted) throw err;
       throw new AppError("UPSTREAM_UNAVAILABLE", "the model's inference service failed mid-answer");
     }
     finish(ok ? "ok" : "error", bytes.byteLength, compute);
-    return new Response(bytes, { status: upstream.statusCode, headers });
+    return { status: upstream.statusCode, headers, bytes };
   }
-  const stream = passThrough(upstream.body, (end: PassThroughEnd) =>
-    finish(ok && end.outcome === "completed" ? "ok" : "error", end.bytes, compute),
-  );
-  return new Response(stream, { status: upstream.statusCode, headers });
-}
-
-/** The client's body: read whole when its length is known and at most `bufferBytes`, else streamed. */
-async function readRequestBody(c: Context<GatewayEnv>, bufferBytes: number): Promise<RequestBody> {
-  const length = Number(c.req.header("content-length"));
-  if (Number.isInteger(length) && length <= bufferBytes) {
-    return new RequestBody(new Uint8Array(await c.req.arrayBuffer()));
-  }
-  return new RequestBody(c.req.raw.body);
+  return {
+    status: upstream.statusCode,
+    headers,
+    stream: upstream.body,
+    end: (end: PassThroughEnd) =>
+      finish(ok && end.outcome === "completed" ? "ok" : "error", end.bytes, compute),
+  };
 }
 
 interface UsageInput {

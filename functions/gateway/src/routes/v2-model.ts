@@ -1,5 +1,5 @@
 import type { Context, Hono } from "hono";
-import { forwardRequestHeaders, responseHeaders } from "../proxy/headers.js";
+import { forwardRequestHeaders, responseHeaders, webHeaderReader } from "../proxy/headers.js";
 import { passThrough } from "../proxy/pass-through.js";
 import { RequestBody } from "../proxy/request-body.js";
 import type { GatewayEnv, GatewayServices } from "../services.js";
@@ -19,7 +19,7 @@ export function registerV2Model(app: Hono<GatewayEnv>, services: GatewayServices
       origin: route.url,
       method: "GET",
       path: upstreamPath(route, suffix),
-      headers: forwardRequestHeaders(c.req.raw.headers, c.get("requestId")),
+      headers: forwardRequestHeaders(webHeaderReader(c.req.raw.headers), c.get("requestId")),
       body: new RequestBody(null),
       signal: c.req.raw.signal,
     });

@@ -1,6 +1,6 @@
 import { AppError } from "@maas/errors";
 import type { MiddlewareHandler } from "hono";
-import type { AuthFailure } from "../principal.js";
+import type { AuthFailure, Principal } from "../principal.js";
 import type { Verifier } from "../verifier.js";
 import type { AuthEnv } from "./auth-env.js";
 
@@ -23,13 +23,35 @@ export interface AuthenticateOptions {
  * app.get("/v1/whoami", (c) => c.json(c.var.principal));
  */
 export function authenticate(options: AuthenticateOptions): MiddlewareHandler<AuthEnv> {
+  const authenticator = requestAuthenticator(options);
+  return async function authenticateMiddleware(c, next) {
+    c.set("principal", await authenticator((name) => c.req.header(name)));
+    await next();
+  };
+}
+
+/** Reads a request's headers by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+/**
+ * What `authenticate` does, without Hono: the request's principal, or the AppError that refuses it
+ * (401 with its `WWW-Authenticate` challenge, 403). For a handler outside Hono (the gateway's native
+ * infer path) that must refuse exactly as the middleware does.
+ *
+ * @example
+ * const authenticateRequest = requestAuthenticator({ verifier });
+ * const principal = await authenticateRequest((name) => header(req, name));
+ */
+export function requestAuthenticator(
+  options: AuthenticateOptions,
+): (header: HeaderReader) => Promise<Principal> {
   const { verifier } = options;
   const realm = options.realm ?? "maas";
   const apiKeyHeader = options.apiKeyHeader === undefined ? "x-api-key" : options.apiKeyHeader;
 
-  return async function authenticateMiddleware(c, next) {
-    const authorization = c.req.header("authorization");
-    const apiKey = apiKeyHeader === null ? undefined : c.req.header(apiKeyHeader);
+  return async function authenticateRequest(header) {
+    const authorization = header("authorization");
+    const apiKey = apiKeyHeader === null ? undefined : header(apiKeyHeader);
     let credential: string | undefined;
     if (authorization !== undefined) {
       // RFC 7235 §2.1: the scheme is case-insensitive.
@@ -53,8 +75,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Au
     }
     const result = await verifier.verify(credential);
     if (!result.ok) throw challenge(realm, result, true);
-    c.set("principal", result.principal);
-    await next();
+    return result.principal;
   };
 }
 

@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "../types.js";
 
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -11,8 +11,16 @@ export interface ServeOptions {
   hostname?: string | undefined;
 }
 
+/**
+ * Answers a request on node:http's own objects, ahead of the fetch handler; returns false to leave
+ * it to the fetch handler. For a hot route whose Web Request/Response, middleware chain and
+ * context objects cost more than its own work (the gateway's infer).
+ */
+export type NativeHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export interface StartServerOptions extends ServeOptions {
   fetch: (request: Request) => Response | Promise<Response>;
+  intercept?: NativeHandler | undefined;
   logger: Logger;
   /** Upper bound on waiting for in-flight requests once closing starts. */
   drainTimeoutMs: number;
@@ -35,7 +43,15 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   // Plain HTTP/1.1 (the default createServer), which is what Knative's queue-proxy speaks to us.
-  const server = createAdaptorServer({ fetch: options.fetch }) as Server;
+  const fetchListener = getRequestListener(options.fetch);
+  const intercept = options.intercept;
+  const server = createServer(
+    intercept === undefined
+      ? fetchListener
+      : (req, res) => {
+          if (!intercept(req, res)) void fetchListener(req, res);
+        },
+  );
   // Node closes a keep-alive connection after 5 s idle; the proxies in front (Knative's
   // queue-proxy, load balancers, the gateway's own pools) keep theirs longer, and a request sent on
   // a connection the server is closing fails with ECONNRESET, while a fresh connection costs the

@@ -8,6 +8,7 @@ export interface AccessLogOptions {
 }
 
 const DEFAULT_QUIET_PATHS = ["/healthz", "/readyz", "/metrics"];
+const DEFAULT_QUIET: ReadonlySet<string> = new Set(DEFAULT_QUIET_PATHS);
 
 /**
  * One JSON line per request, bound to the request id; also puts that child logger on the context.
@@ -25,17 +26,26 @@ export function accessLog(options: AccessLogOptions): MiddlewareHandler<AppEnv> 
     const log = options.logger.child({ requestId: c.get("requestId") });
     c.set("logger", log);
     await next();
-    const status = c.res.status;
-    const line = {
-      method: c.req.method,
-      path: c.req.path,
-      status,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    };
-    const msg = `${c.req.method} ${c.req.path} ${status}`;
-    if (status >= 500) log.error(line, msg);
-    else if (status >= 400) log.warn(line, msg);
-    else if (quiet.has(c.req.path)) log.debug(line, msg);
-    else log.info(line, msg);
+    writeAccessLog(log, c.req.method, c.req.path, c.res.status, performance.now() - started, quiet);
   };
+}
+
+/**
+ * The access log line of `accessLog`, for a handler outside Hono (runtime `intercept`); `log` carries
+ * the request id (a child logger), as the middleware's does.
+ */
+export function writeAccessLog(
+  log: Logger,
+  method: string,
+  path: string,
+  status: number,
+  elapsedMs: number,
+  quiet: ReadonlySet<string> = DEFAULT_QUIET,
+): void {
+  const line = { method, path, status, durationMs: Math.round(elapsedMs * 1000) / 1000 };
+  const msg = `${method} ${path} ${status}`;
+  if (status >= 500) log.error(line, msg);
+  else if (status >= 400) log.warn(line, msg);
+  else if (quiet.has(path)) log.debug(line, msg);
+  else log.info(line, msg);
 }

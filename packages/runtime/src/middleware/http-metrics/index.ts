@@ -25,6 +25,27 @@ const DEFAULT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  * app.use(httpMetrics({ registry, functionName: "control" }));
  */
 export function httpMetrics(options: HttpMetricsOptions): MiddlewareHandler<AppEnv> {
+  const record = httpMetricsRecorder(options);
+  return async function httpMetricsMiddleware(c, next) {
+    const started = performance.now();
+    await next();
+    record(c.req.method, matchedRoute(c), c.res.status, (performance.now() - started) / 1000);
+  };
+}
+
+/** Records one finished request: method, route pattern, status, seconds. */
+export type HttpMetricsRecorder = (method: string, route: string, status: number, seconds: number) => void;
+
+/**
+ * The series behind `httpMetrics`, for a handler outside Hono (runtime `intercept`) to record into
+ * the same ones. Label children are kept per (method, route, status), so a request costs two
+ * increments and no label hashing.
+ *
+ * @example
+ * const record = httpMetricsRecorder({ registry, functionName: "gateway" });
+ * record("POST", "/v2/models/:name/infer", 200, 0.0012);
+ */
+export function httpMetricsRecorder(options: HttpMetricsOptions): HttpMetricsRecorder {
   const labels = ["function", "method", "route", "status"] as const;
   const requests = counter(options.registry, {
     name: "http_requests_total",
@@ -37,17 +58,17 @@ export function httpMetrics(options: HttpMetricsOptions): MiddlewareHandler<AppE
     labelNames: labels,
     buckets: options.buckets ?? DEFAULT_BUCKETS,
   });
-  return async function httpMetricsMiddleware(c, next) {
-    const started = performance.now();
-    await next();
-    const values = {
-      function: options.functionName,
-      method: c.req.method,
-      route: matchedRoute(c),
-      status: String(c.res.status),
-    };
-    requests.inc(values);
-    duration.observe(values, (performance.now() - started) / 1000);
+  const series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  return (method, route, status, seconds) => {
+    const key = `${method} ${route} ${status}`;
+    let s = series.get(key);
+    if (s === undefined) {
+      const values = { function: options.functionName, method, route, status: String(status) };
+      s = { count: requests.labels(values), time: duration.labels(values) };
+      series.set(key, s);
+    }
+    s.count.inc();
+    s.time.observe(seconds);
   };
 }
 
