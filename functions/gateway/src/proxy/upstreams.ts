@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import { AppError } from "@maas/errors";
 import {
   BrokenCircuitError,
@@ -9,6 +8,7 @@ import {
   handleWhen,
 } from "cockatiel";
 import { type Dispatcher, Pool } from "undici";
+import { AnswerHandler, type UpstreamAnswer } from "./answer-handler.js";
 import type { RequestBody } from "./request-body.js";
 
 export interface UpstreamOptions {
@@ -29,6 +29,8 @@ export interface ForwardRequest {
   headers: Record<string, string>;
   body: RequestBody;
   signal: AbortSignal;
+  /** An answer declaring at most this many bytes is read whole (`bytes`); others stream (default 0). */
+  bufferBytes?: number;
 }
 
 /** Errors that prove the upstream never received the request: safe to retry. */
@@ -77,23 +79,12 @@ export class Upstreams {
 
   constructor(private readonly options: UpstreamOptions) {}
 
-  async forward(req: ForwardRequest): Promise<Dispatcher.ResponseData> {
+  async forward(req: ForwardRequest): Promise<UpstreamAnswer> {
     const upstream = this.upstreamFor(req.origin);
     const retries = this.options.connectRetries ?? 2;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await upstream.breaker.execute(() =>
-          upstream.pool.request({
-            method: req.method,
-            path: req.path,
-            headers: req.headers,
-            // undici streams async iterables (its types only list Readable).
-            body: req.body.payload() as Uint8Array | Readable | null,
-            signal: req.signal,
-            headersTimeout: this.options.headersTimeoutMs,
-            bodyTimeout: this.options.bodyTimeoutMs,
-          }),
-        );
+        return await upstream.breaker.execute(() => this.dispatch(upstream.pool, req));
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           throw new AppError(
@@ -118,6 +109,21 @@ export class Upstreams {
         });
       }
     }
+  }
+
+  private dispatch(pool: Pool, req: ForwardRequest): Promise<UpstreamAnswer> {
+    return new Promise<UpstreamAnswer>((resolve, reject) => {
+      const options: Dispatcher.DispatchOptions = {
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        // undici streams async iterables (its types only list Readable).
+        body: req.body.payload() as Dispatcher.DispatchOptions["body"],
+        headersTimeout: this.options.headersTimeoutMs,
+        bodyTimeout: this.options.bodyTimeoutMs,
+      };
+      pool.dispatch(options, new AnswerHandler(resolve, reject, req.bufferBytes ?? 0, req.signal));
+    });
   }
 
   /** Breaker state per origin (for /metrics and tests). */

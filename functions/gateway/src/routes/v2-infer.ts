@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import type { HeaderReader, Principal } from "@maas/auth";
-import { AppError } from "@maas/errors";
 import { createEvent, events } from "@maas/events";
 import { toAppError } from "@maas/quota";
 import { REQUEST_ID_HEADER } from "@maas/runtime";
 import type { Context, Hono } from "hono";
+import type { UpstreamAnswer } from "../proxy/answer-handler.js";
 import { forwardRequestHeaders, responseHeaders } from "../proxy/headers.js";
 import { type PassThroughEnd, passThrough } from "../proxy/pass-through.js";
 import { RequestBody } from "../proxy/request-body.js";
@@ -150,7 +150,7 @@ export async function proxyInfer(services: GatewayServices, call: InferCall): Pr
     });
   };
 
-  let upstream: Awaited<ReturnType<GatewayServices["upstreams"]["forward"]>>;
+  let upstream: UpstreamAnswer;
   try {
     body = await bodyRead;
     upstream = await services.upstreams.forward({
@@ -160,6 +160,8 @@ export async function proxyInfer(services: GatewayServices, call: InferCall): Pr
       headers: forwardRequestHeaders(call.header, requestId),
       body,
       signal: upstreamAbort.signal,
+      // Known and small: read whole, answered in one write (no stream per request).
+      bufferBytes,
     });
   } catch (err) {
     body.cancel();
@@ -172,19 +174,9 @@ export async function proxyInfer(services: GatewayServices, call: InferCall): Pr
   const ok = upstream.statusCode >= 200 && upstream.statusCode < 300;
   const headers = responseHeaders(upstream.headers, decision.headers);
   headers[REQUEST_ID_HEADER] = requestId;
-  const length = Number(upstream.headers["content-length"]);
-  if (Number.isInteger(length) && length <= bufferBytes) {
-    // Known and small: read whole, answered in one write (no stream per request).
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await upstream.body.arrayBuffer());
-    } catch (err) {
-      finish("error", 0, compute);
-      if (upstreamAbort.signal.aborted) throw err;
-      throw new AppError("UPSTREAM_UNAVAILABLE", "the model's inference service failed mid-answer");
-    }
-    finish(ok ? "ok" : "error", bytes.byteLength, compute);
-    return { status: upstream.statusCode, headers, bytes };
+  if (upstream.bytes !== undefined) {
+    finish(ok ? "ok" : "error", upstream.bytes.byteLength, compute);
+    return { status: upstream.statusCode, headers, bytes: upstream.bytes };
   }
   return {
     status: upstream.statusCode,

@@ -22,13 +22,13 @@ export function registerV2Model(app: Hono<GatewayEnv>, services: GatewayServices
       headers: forwardRequestHeaders(webHeaderReader(c.req.raw.headers), c.get("requestId")),
       body: new RequestBody(null),
       signal: c.req.raw.signal,
+      bufferBytes: services.bufferBytes,
     });
+    const init = { status: upstream.statusCode, headers: responseHeaders(upstream.headers) };
+    if (upstream.bytes !== undefined) return new Response(upstream.bytes, init);
     return new Response(
       passThrough(upstream.body, () => undefined),
-      {
-        status: upstream.statusCode,
-        headers: responseHeaders(upstream.headers),
-      },
+      init,
     );
   };
   app.get("/v2/models/:name", proxy(""));
