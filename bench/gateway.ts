@@ -13,7 +13,7 @@
 // load generator (bench/gateway-load.ts --worker) each run in their own; this one only orchestrates.
 // Run: pnpm exec tsx bench/gateway.ts   → bench/results/gateway.json
 // Knobs: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_OVERHEAD_ROUNDS (4), BENCH_RATE_SECONDS (30),
-//        BENCH_USAGE_REQUESTS (100000),
+//        BENCH_USAGE_REQUESTS (100000), BENCH_REFERENCE_RATE (1000),
 //        BENCH_KAFKA_DOWN_SECONDS (8), QUOTA_MODE (the gateways' decision mode, default pipeline),
 //        BENCH_CASES (comma list of saturation,overhead,concurrency,rate,decisions,usage; default all:
 //        a partial run is for iterating and does not write bench/results/gateway.json).
@@ -63,6 +63,12 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
  * moves the p99 by several times; four rounds make the figure include them as they come.
  */
 const OVERHEAD_ROUNDS = Number(process.env.BENCH_OVERHEAD_ROUNDS ?? 4);
+/**
+ * The overhead again at one fixed rate whatever the gateway's saturation (two interleaved rounds):
+ * the headline rate follows the gateway's saturation, so a faster gateway is measured under more
+ * load; this one compares runs (and sessions: 1,000/s is about the rate of the earlier runs).
+ */
+const REFERENCE_RATE = Number(process.env.BENCH_REFERENCE_RATE ?? 1000);
 const QUOTA_MODE = process.env.QUOTA_MODE === "script" ? "script" : "pipeline";
 const ALL_CASES = ["saturation", "overhead", "concurrency", "rate", "decisions", "usage"];
 const CASES = new Set(
@@ -112,6 +118,8 @@ interface Figures {
   gateway_p99_ms: number | null;
   gateway_non_200_at_fixed_rate: number | null;
   gateway_p99_by_round_ms: number[] | null;
+  overhead_p50_ms_at_reference_rate: number | null;
+  overhead_p99_ms_at_reference_rate: number | null;
   gateway_gc_major: number | null;
   gateway_gc_major_ms_total: number | null;
   gateway_gc_minor: number | null;
@@ -147,6 +155,8 @@ function emptyFigures(): Figures {
     gateway_p99_ms: null,
     gateway_non_200_at_fixed_rate: null,
     gateway_p99_by_round_ms: null,
+    overhead_p50_ms_at_reference_rate: null,
+    overhead_p99_ms_at_reference_rate: null,
     gateway_gc_major: null,
     gateway_gc_major_ms_total: null,
     gateway_gc_minor: null,
@@ -387,6 +397,35 @@ async function main() {
       );
     });
 
+    // 2b. The same overhead at the reference rate (comparable across runs; see REFERENCE_RATE).
+    await section("overhead", async () => {
+      const directLat: number[] = [];
+      const gatewayLat: number[] = [];
+      for (let r = 0; r < 2; r++) {
+        for (const [target, into] of [
+          [direct, directLat],
+          [via(gwA.origin, fast), gatewayLat],
+        ] as const) {
+          const res = await run({
+            kind: "rate",
+            targets: [target],
+            rate: REFERENCE_RATE,
+            connections: CONNECTIONS,
+            seconds: SECONDS,
+            warmupSeconds: WARMUP_SECONDS,
+          });
+          into.push(...res.latenciesMs);
+        }
+      }
+      const d = percentiles(directLat);
+      const g = percentiles(gatewayLat);
+      f.overhead_p50_ms_at_reference_rate = round3(g.p50 - d.p50);
+      f.overhead_p99_ms_at_reference_rate = round3(g.p99 - d.p99);
+      log(
+        `overhead at the reference ${REFERENCE_RATE}/s: direct p50 ${round3(d.p50)} p99 ${round3(d.p99)}, gateway p50 ${round3(g.p50)} p99 ${round3(g.p99)}`,
+      );
+    });
+
     // 3. Concurrency through two gateways: 4× the limit in connections, upstream holds 20 ms.
     await section("concurrency", async () => {
       await upstreamStats(upstream, true);
@@ -520,6 +559,7 @@ async function main() {
         fixed_rate_rule:
           "half of min(direct, gateway) saturation; the issue's half-of-direct rate is issue_fixed_rate_rps (used when the gateway sustains it)",
         issue_fixed_rate_rps: Number.isFinite(issueRate) ? issueRate : null,
+        reference_rate_rps: REFERENCE_RATE,
         rate_test_seconds: RATE_SECONDS,
         rate_limit_qps: RATE_LIMIT_QPS,
         concurrency_limit: CONCURRENCY_LIMIT,
