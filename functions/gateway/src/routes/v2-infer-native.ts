@@ -104,9 +104,13 @@ async function handle(
     }
     writeError(res, error, requestId);
   }
-  deps.recordHttp("POST", route, status, (performance.now() - started) / 1000);
-  const path = (req.url ?? "").split("?", 1)[0] as string;
-  writeAccessLog(deps.logger.child({ requestId }), "POST", path, status, performance.now() - started);
+  const elapsedMs = performance.now() - started;
+  deps.recordHttp("POST", route, status, elapsedMs / 1000);
+  // The line's level as writeAccessLog picks it; the child logger only when it will be written.
+  if (deps.logger.isLevelEnabled(status >= 500 ? "error" : status >= 400 ? "warn" : "info")) {
+    const path = (req.url ?? "").split("?", 1)[0] as string;
+    writeAccessLog(deps.logger.child({ requestId }), "POST", path, status, elapsedMs);
+  }
 }
 
 /** The body, read whole (its length is known and small: nativeInfer only takes those). */
