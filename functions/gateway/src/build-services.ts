@@ -8,8 +8,6 @@ import {
   twoLevelPrincipalCache,
 } from "@maas/cache";
 import { createDb, migrateToLatest, withSystem } from "@maas/db";
-import { type EventPublisher, HttpPublisher } from "@maas/events";
-import { createKafka, KafkaPublisher, PlatformaticPublisher } from "@maas/events/kafka";
 import { createQuotaDecider, PostgresQuotaSource, type Quotas } from "@maas/quota";
 import type { Logger } from "@maas/runtime";
 import { Redis } from "ioredis";
@@ -17,10 +15,9 @@ import type { Registry } from "prom-client";
 import type { GatewayEnv as Env } from "./env.js";
 import { Upstreams } from "./proxy/upstreams.js";
 import { createRouteResolver, type Route } from "./routing/route-resolver.js";
-import type { GatewayServices } from "./services.js";
-import { mappedSocketFactory, parseBrokerAddressMap } from "./usage/broker-address-map.js";
-import { DiskSpool } from "./usage/disk-spool.js";
-import { UsageEmitter } from "./usage/usage-emitter.js";
+import type { GatewayServices, UsageSink } from "./services.js";
+import { buildUsagePipeline, type UsageEnv, type UsagePipeline } from "./usage/usage-pipeline.js";
+import { WorkerUsageSink } from "./usage/worker-usage-sink.js";
 
 export interface BuiltGateway {
   services: GatewayServices;
@@ -116,44 +113,24 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     breakerHalfOpenMs: env.BREAKER_HALF_OPEN_MS,
   });
 
-  let publisher: EventPublisher;
-  let spool: DiskSpool | undefined;
-  if (env.KAFKA_BROKERS !== undefined) {
-    const addressMap = parseBrokerAddressMap(env.KAFKA_BROKER_ADDRESS_MAP);
-    const topic = env.USAGE_TOPIC !== undefined ? { topic: env.USAGE_TOPIC } : {};
-    // Few producer retries: the disk spool is the long-term retry, so a Kafka outage moves events to
-    // disk within seconds instead of piling them up in memory.
-    if (addressMap.size === 0) {
-      // @platformatic/kafka: a third of kafkajs's CPU per event (bench/results/metering.json). Short
-      // connect timeouts so an unreachable broker sends events to the spool as soon as with kafkajs.
-      publisher = new PlatformaticPublisher({
-        brokers: env.KAFKA_BROKERS,
-        clientId: "gateway",
-        // The emitter gathers the batch (USAGE_LINGER_MS); the producer sends each at once.
-        lingerMs: 0,
-        maxBatchSize: 1000,
-        retries: 2,
-        config: { connectTimeout: 1000 },
-        ...topic,
-      });
-    } else {
-      // An address map needs kafkajs's socket factory (the other client always dials the advertised
-      // address): port-forwards and the tests' interruptible proxy.
-      const kafka = createKafka({
-        brokers: env.KAFKA_BROKERS,
-        clientId: "gateway",
-        config: { socketFactory: mappedSocketFactory(addressMap) },
-      });
-      publisher = new KafkaPublisher({ kafka, lingerMs: 0, maxBatchSize: 1000, retries: 2, ...topic });
-    }
-    spool = new DiskSpool({ dir: env.USAGE_SPOOL_DIR, maxBytes: env.USAGE_SPOOL_MAX_BYTES });
-  } else if (env.K_SINK !== undefined) {
-    publisher = new HttpPublisher(env.K_SINK);
-  } else {
-    logger.warn("neither KAFKA_BROKERS nor K_SINK set: usage events are discarded (embedded mode)");
-    publisher = { publish: async () => undefined };
-  }
-  const usage = new UsageEmitter({ publisher, spool, registry, logger, lingerMs: env.USAGE_LINGER_MS });
+  const usageEnv: UsageEnv = {
+    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    KAFKA_BROKER_ADDRESS_MAP: env.KAFKA_BROKER_ADDRESS_MAP,
+    USAGE_TOPIC: env.USAGE_TOPIC,
+    USAGE_SPOOL_DIR: env.USAGE_SPOOL_DIR,
+    USAGE_SPOOL_MAX_BYTES: env.USAGE_SPOOL_MAX_BYTES,
+    USAGE_LINGER_MS: env.USAGE_LINGER_MS,
+    K_SINK: env.K_SINK,
+  };
+  const usage: UsageSink & { start(): Promise<void>; close(): Promise<void> } = env.USAGE_WORKER
+    ? new WorkerUsageSink({
+        env: usageEnv,
+        logger,
+        logLevel: env.LOG_LEVEL,
+        loggerBase: { service: env.K_SERVICE, revision: env.K_REVISION },
+        registry,
+      })
+    : inThreadUsage(buildUsagePipeline(usageEnv, { logger, registry }));
 
   const services: GatewayServices = {
     verifier,
@@ -181,7 +158,6 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     },
     async close() {
       await usage.close();
-      await publisher.close?.();
       await upstreams.close();
       for (const r of [quotaRedis, cacheRedis, subscriber]) r?.disconnect();
       await dbHandle.close();
@@ -197,4 +173,15 @@ export function buildGatewayServices(env: Env, deps: { logger: Logger; registry:
     await quotasCache.warm(ids, async (id) => ({ value: await new PostgresQuotaSource(db).get(id) }));
     return ids;
   }
+}
+
+/** The usage pipeline in the request thread (USAGE_WORKER=false). */
+function inThreadUsage(
+  pipeline: UsagePipeline,
+): UsageSink & { start(): Promise<void>; close(): Promise<void> } {
+  return {
+    record: (usage) => pipeline.usage.record(usage),
+    start: () => pipeline.usage.start(),
+    close: () => pipeline.close(),
+  };
 }

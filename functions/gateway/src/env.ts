@@ -64,6 +64,11 @@ export const gatewayEnvSchema = baseEnvSchema
      * later anyway; per-event sends cost the gateway ~100 µs of CPU per request (bench/gateway.ts).
      */
     USAGE_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
+    /**
+     * Usage events are built, encoded and published by a worker thread (off the request thread);
+     * false: in the request thread (usage/worker-usage-sink.ts says what it saves).
+     */
+    USAGE_WORKER: flag(true),
     /** Where usage events wait while Kafka is unreachable. */
     USAGE_SPOOL_DIR: z.string().default(".spool/usage"),
     USAGE_SPOOL_MAX_BYTES: z.coerce

@@ -1,9 +1,9 @@
 import type { AuthEnv, Verifier } from "@maas/auth";
-import type { MaasEvent } from "@maas/events";
 import type { DecideInput, Decision, Lease } from "@maas/quota";
 import type { AppEnv } from "@maas/runtime";
 import type { Upstreams } from "./proxy/upstreams.js";
 import type { RouteResolver } from "./routing/route-resolver.js";
+import type { UsageRecord } from "./usage/usage-record.js";
 
 /** The decision module's surface the gateway uses (QuotaDecider in production). */
 export interface QuotaPort {
@@ -11,11 +11,12 @@ export interface QuotaPort {
   release(lease: Lease): Promise<void>;
 }
 
-/** Where usage events go (UsageEmitter in production): synchronous, never throws. */
+/**
+ * Where usage goes (the usage worker, or a UsageEmitter in this thread): synchronous, never throws;
+ * a record that cannot be built into its event is logged and counted, never thrown at the client.
+ */
 export interface UsageSink {
-  emit(event: MaasEvent): void;
-  /** A usage event could not be built (a bug): logged and counted, never thrown at the client. */
-  unbuildable(err: unknown): void;
+  record(usage: UsageRecord): void;
 }
 
 /** Everything the gateway's routes need, built once at start (main.ts, tests, the bench). */

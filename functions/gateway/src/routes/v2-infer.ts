@@ -1,6 +1,5 @@
 import type { Readable } from "node:stream";
 import type { HeaderReader, Principal } from "@maas/auth";
-import { createEvent, events } from "@maas/events";
 import { toAppError } from "@maas/quota";
 import { REQUEST_ID_HEADER } from "@maas/runtime";
 import type { Context, Hono } from "hono";
@@ -10,11 +9,11 @@ import { type PassThroughEnd, passThrough } from "../proxy/pass-through.js";
 import { RequestBody } from "../proxy/request-body.js";
 import type { Route } from "../routing/route-resolver.js";
 import type { GatewayEnv, GatewayServices } from "../services.js";
+import type { UsageRecord } from "../usage/usage-record.js";
 import { resolveRoute, upstreamPath } from "./resolve.js";
 
 /** The inference function's compute-time header (functions/inference/src/routes/v2-infer.ts). */
 export const COMPUTE_MS_HEADER = "x-inference-compute-ms";
-export const USAGE_SOURCE = "/functions/gateway";
 
 /**
  * `POST /v2/models/{name}[/versions/{v}]/infer` on the Hono app: authenticate (done by the app),
@@ -128,25 +127,27 @@ export async function proxyInfer(services: GatewayServices, call: InferCall): Pr
     if (finished) return;
     finished = true;
     call.onFinish?.();
-    const usage: UsageInput = {
-      route,
+    const usage: UsageRecord = {
       tenantId,
+      deploymentId: route.deploymentId,
+      modelId: route.modelId,
+      versionId: route.versionId,
       requestId,
-      apiKeyId: principal.kind === "api_key" ? principal.keyId : undefined,
+      ...(principal.kind === "api_key" && { apiKeyId: principal.keyId }),
       status,
-      startedAt,
-      durationMs: computeMs ?? performance.now() - started,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.max(0, computeMs ?? performance.now() - started),
       inputBytes: body.bytesRead,
       outputBytes,
       costMicros: status === "ok" ? estimate : 0,
     };
     // After the answer is written (setImmediate runs after this turn's I/O; a microtask would run
-    // before the server writes the response): the release and the usage event cost a Redis write
-    // and an event's encoding that the client must not wait for. Neither awaited: a lost release
-    // frees itself after the lease time; a bad event surfaces only in the logs.
+    // before the server writes the response): the release and the usage record cost a Redis write
+    // and a hand-off that the client must not wait for. Neither awaited: a lost release frees itself
+    // after the lease time; a bad record surfaces only in the logs and usage_events_total.
     setImmediate(() => {
       void services.quota.release(decision.lease).catch(() => undefined);
-      emitUsage(services, usage);
+      services.usage.record(usage);
     });
   };
 
@@ -185,42 +186,4 @@ export async function proxyInfer(services: GatewayServices, call: InferCall): Pr
     end: (end: PassThroughEnd) =>
       finish(ok && end.outcome === "completed" ? "ok" : "error", end.bytes, compute),
   };
-}
-
-interface UsageInput {
-  route: Route;
-  tenantId: string;
-  requestId: string;
-  apiKeyId: string | undefined;
-  status: "ok" | "error";
-  startedAt: Date;
-  durationMs: number;
-  inputBytes: number;
-  outputBytes: number;
-  costMicros: number;
-}
-
-function emitUsage(services: GatewayServices, u: UsageInput): void {
-  try {
-    const event = createEvent(events.inferenceCompleted, {
-      source: USAGE_SOURCE,
-      data: {
-        tenantId: u.tenantId,
-        deploymentId: u.route.deploymentId,
-        modelId: u.route.modelId,
-        versionId: u.route.versionId,
-        requestId: u.requestId,
-        ...(u.apiKeyId !== undefined && { apiKeyId: u.apiKeyId }),
-        status: u.status,
-        startedAt: u.startedAt.toISOString(),
-        durationMs: Math.max(0, u.durationMs),
-        inputBytes: u.inputBytes,
-        outputBytes: u.outputBytes,
-        costMicros: u.costMicros,
-      },
-    });
-    services.usage.emit(event);
-  } catch (err) {
-    services.usage.unbuildable(err);
-  }
 }

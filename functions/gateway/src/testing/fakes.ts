@@ -6,6 +6,7 @@ import type { Decision, Lease } from "@maas/quota";
 import { Upstreams } from "../proxy/upstreams.js";
 import type { Route, RouteResolver } from "../routing/route-resolver.js";
 import type { GatewayServices, QuotaPort, UsageSink } from "../services.js";
+import { type UsageRecord, usageEvent } from "../usage/usage-record.js";
 
 /** A verifier that knows a fixed set of tokens. */
 export function fakeVerifier(tokens: Record<string, Principal>): Verifier {
@@ -55,14 +56,16 @@ export class FakeQuota implements QuotaPort {
   }
 }
 
+/** Keeps each record's event (built and validated as the usage pipeline does), or why it could not be built. */
 export class MemoryUsage implements UsageSink {
   events: MaasEvent[] = [];
   errors: unknown[] = [];
-  emit(event: MaasEvent): void {
-    this.events.push(event);
-  }
-  unbuildable(err: unknown): void {
-    this.errors.push(err);
+  record(usage: UsageRecord): void {
+    try {
+      this.events.push(usageEvent(usage));
+    } catch (err) {
+      this.errors.push(err);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { type EventPublisher, type MaasEvent, validateEvent } from "@maas/events
 import { CloudEvent } from "cloudevents";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { DiskSpool } from "./disk-spool.js";
+import { type UsageRecord, usageEvent } from "./usage-record.js";
 
 export interface UsageLogger {
   info(obj: object, msg?: string): void;
@@ -170,6 +171,18 @@ export class UsageEmitter {
       },
     );
     this.track(sent);
+  }
+
+  /** A finished call's usage: built into its event and emitted; one that cannot be built is dropped (counted). */
+  record(usage: UsageRecord): void {
+    let event: MaasEvent;
+    try {
+      event = usageEvent(usage);
+    } catch (err) {
+      this.unbuildable(err);
+      return;
+    }
+    this.emit(event);
   }
 
   /** An event that could not even be built: counted as dropped, with its reason in the log. */
