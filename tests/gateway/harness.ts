@@ -448,7 +448,11 @@ export interface UsageRecord {
 
 /**
  * Reads a topic from the beginning (partition by partition, offsets from the admin API, no
- * consumer group), returning every record's CloudEvent id (`ce_id` header) and data.requestId.
+ * committed offsets), returning every record's CloudEvent id (`ce_id` header) and data.requestId,
+ * one entry per (partition, offset): kafkajs redelivers a stretch of messages when its group
+ * rejoins (a fresh broker's "group coordinator is not available"), and a redelivery is not a
+ * duplicate on the topic. Done when every offset between each partition's low and high watermark
+ * has been seen, not when the last one has (a redelivered stretch can end past a gap).
  */
 export async function readTopic(brokers: string, topic: string, timeoutMs = 60_000): Promise<UsageRecord[]> {
   const kafka = createKafka({ brokers, clientId: "gw-test-reader" });
@@ -456,14 +460,15 @@ export async function readTopic(brokers: string, topic: string, timeoutMs = 60_0
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
+  const wanted = new Map(offsets.map((o) => [o.partition, Number(BigInt(o.high) - BigInt(o.low))]));
   const high = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
-  const total = [...high.values()].reduce((a, b) => a + b, 0n);
-  const records: UsageRecord[] = [];
-  if (total === 0n) return records;
+  const total = [...wanted.values()].reduce((a, b) => a + b, 0);
+  const byOffset = new Map<string, UsageRecord>();
+  if (total === 0) return [];
   const consumer = kafka.consumer({ groupId: `gw-test-reader-${uniqueId()}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const seen = new Map<number, bigint>();
+  const seen = new Map<number, number>();
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((r) => {
     resolveDone = r;
@@ -471,26 +476,25 @@ export async function readTopic(brokers: string, topic: string, timeoutMs = 60_0
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ partition, message }) => {
+      const offset = BigInt(message.offset);
+      // Past the high watermark read at the start: written since, not part of this read.
+      if (offset >= (high.get(partition) ?? 0n)) return;
+      const key = `${partition}:${message.offset}`;
+      if (byOffset.has(key)) return;
       const headers = message.headers ?? {};
       const id = headers.ce_id?.toString() ?? "";
       let data: { requestId?: string; tenantId?: string } = {};
       try {
         data = JSON.parse(message.value?.toString() ?? "{}") as typeof data;
       } catch {}
-      records.push({
-        id,
-        partition,
-        offset: BigInt(message.offset),
-        requestId: data.requestId,
-        tenantId: data.tenantId,
-      });
-      seen.set(partition, BigInt(message.offset) + 1n);
-      if ([...high].every(([p, h]) => (seen.get(p) ?? 0n) >= h)) resolveDone();
+      byOffset.set(key, { id, partition, offset, requestId: data.requestId, tenantId: data.tenantId });
+      seen.set(partition, (seen.get(partition) ?? 0) + 1);
+      if ([...wanted].every(([p, n]) => (seen.get(p) ?? 0) >= n)) resolveDone();
     },
   });
   await Promise.race([done, sleep(timeoutMs)]);
   await consumer.disconnect();
-  return records;
+  return [...byOffset.values()];
 }
 
 /**
