@@ -15,6 +15,9 @@
 // Knobs: BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (1), BENCH_OVERHEAD_ROUNDS (4), BENCH_RATE_SECONDS (30),
 //        BENCH_USAGE_REQUESTS (100000), BENCH_REFERENCE_RATE (1000),
 //        BENCH_KAFKA_DOWN_SECONDS (8), QUOTA_MODE (the gateways' decision mode, default pipeline),
+//        BENCH_GATEWAY (bundle: the deployable bundle, built into a temporary folder first, run by plain
+//        node as deployed; source: functions/gateway/src through tsx), GATEWAY_MAIN (a bundle already built),
+//        BENCH_TICK_MS (the fixed-rate pacer's tick, bench/gateway-load.ts),
 //        BENCH_CASES (comma list of saturation,overhead,concurrency,rate,decisions,usage; default all:
 //        a partial run is for iterating and does not write bench/results/gateway.json).
 import { type ChildProcess, spawn } from "node:child_process";
@@ -22,6 +25,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { bundleFunction } from "../scripts/bundle/bundle-function.js";
 import {
   advertisedBroker,
   createTopic,
@@ -75,6 +80,7 @@ const CASES = new Set(
   (process.env.BENCH_CASES ?? ALL_CASES.join(",")).split(",").filter((c) => ALL_CASES.includes(c)),
 );
 const FULL_RUN = ALL_CASES.every((c) => CASES.has(c));
+const GATEWAY_FORM = process.env.BENCH_GATEWAY === "source" ? "source" : "bundle";
 const CONNECTIONS = 50;
 const RATE_LIMIT_QPS = 50;
 const CONCURRENCY_LIMIT = 8;
@@ -137,6 +143,8 @@ interface Figures {
   usage_events_dropped: number | null;
   usage_kafka_down_seconds: number | null;
   usage_rps: number | null;
+  usage_requests_on_topic: number | null;
+  usage_event_id_collisions: number | null;
 }
 
 function emptyFigures(): Figures {
@@ -174,6 +182,8 @@ function emptyFigures(): Figures {
     usage_events_dropped: null,
     usage_kafka_down_seconds: null,
     usage_rps: null,
+    usage_requests_on_topic: null,
+    usage_event_id_collisions: null,
   };
 }
 
@@ -190,6 +200,20 @@ async function main() {
   const database = await freshGatewayDb();
   cleanup = () => database.close();
   const spool = await mkdtemp(join(tmpdir(), "gw-bench-spool-"));
+  // What is deployed is the bundle (scripts/bundle), run by plain node: measure that, not tsx's
+  // loader over the sources. startGateway (tests/gateway/harness.ts) runs GATEWAY_MAIN when set.
+  let gatewayMain = process.env.GATEWAY_MAIN ?? "";
+  if (GATEWAY_FORM === "bundle" && gatewayMain === "") {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const built = await bundleFunction({
+      root,
+      name: "gateway",
+      install: "copy",
+      outRoot: join(spool, "bundle"),
+    });
+    gatewayMain = join(built.dir, "main.js");
+    process.env.GATEWAY_MAIN = gatewayMain;
+  }
   const gateways: GatewayProcess[] = [];
   let proxy: TcpProxy | undefined;
   let load: LoadWorker | undefined;
@@ -525,6 +549,17 @@ async function main() {
         records = await readTopic(kafkaBrokers, usageTopic, 120_000);
       }
       const distinct = new Set(records.map((r) => r.id)).size;
+      // Requests, not ids, are what must each have one event: a request id missing from the topic is
+      // a lost event whatever the ids say, and an id carried by two request ids is a collision.
+      const requests = new Set(records.map((r) => r.requestId)).size;
+      const firstRequestOf = new Map<string, string | undefined>();
+      let idCollisions = 0;
+      for (const r of records) {
+        if (!firstRequestOf.has(r.id)) firstRequestOf.set(r.id, r.requestId);
+        else if (firstRequestOf.get(r.id) !== r.requestId) idCollisions++;
+      }
+      f.usage_requests_on_topic = requests;
+      f.usage_event_id_collisions = idCollisions;
       f.usage_events_missing = sentOk - distinct;
       f.usage_events_duplicated = records.length - distinct;
       f.usage_requests_ok = sentOk;
@@ -534,7 +569,7 @@ async function main() {
       f.usage_kafka_down_seconds = round3((kafkaUpAt - kafkaDownAt) / 1000);
       f.usage_rps = Math.round(usage.sent / usage.seconds);
       log(
-        `usage: ${records.length} records, ${distinct} distinct, missing ${f.usage_events_missing}, duplicated ${f.usage_events_duplicated}, dropped ${f.usage_events_dropped}`,
+        `usage: ${records.length} records, ${distinct} distinct, ${requests} request ids, ${idCollisions} id collisions, missing ${f.usage_events_missing}, duplicated ${f.usage_events_duplicated}, dropped ${f.usage_events_dropped}`,
       );
     });
 
@@ -549,7 +584,11 @@ async function main() {
         cpus: cpus().length,
         upstream:
           "bench/gateway-upstream.ts: minimal v2 HTTP server in its own process (fixed JSON answer; `slow*` models held 20 ms)",
-        load_generator: "bench/gateway-load.ts --worker, its own process",
+        load_generator: `bench/gateway-load.ts --worker, its own process; fixed rates paced every ${process.env.BENCH_TICK_MS ?? 1} ms`,
+        gateway_form:
+          gatewayMain === ""
+            ? "source: functions/gateway/src/main.ts through tsx"
+            : "bundle: scripts/bundle output (esbuild), plain node main.js, as deployed",
         quota_mode: QUOTA_MODE,
         connections: CONNECTIONS,
         seconds_per_phase: SECONDS,
