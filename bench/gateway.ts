@@ -417,7 +417,7 @@ async function main() {
       f.gateway_p99_ms = round3(g.p99);
       f.gateway_non_200_at_fixed_rate = gatewayNon200;
       log(
-        `overhead at ${rate}/s: direct p50 ${round3(d.p50)} p99 ${round3(d.p99)}, gateway p50 ${round3(g.p50)} p99 ${round3(g.p99)}`,
+        `overhead at ${rate}/s: direct p50 ${round3(d.p50)} p99 ${round3(d.p99)}, gateway p50 ${round3(g.p50)} p99 ${round3(g.p99)} (rounds ${byRound.join(" / ")}; gateway GC: ${f.gateway_gc_major} major, ${f.gateway_gc_minor} minor of ${f.gateway_gc_minor_ms_mean} ms)`,
       );
     });
 
