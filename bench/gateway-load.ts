@@ -55,7 +55,7 @@ export interface DecisionsResult {
  * burst at once: ~0.3 ms of its p50 "overhead" was the pacer's grain (bench/gateway.ts, same box,
  * same run). The direct path gets the same pacing.
  */
-const TICK_MS = Number(process.env.BENCH_TICK_MS ?? 1);
+export const TICK_MS = Number(process.env.BENCH_TICK_MS ?? 1);
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -50,6 +50,7 @@ import {
   LoadWorker,
   percentiles,
   type Target,
+  TICK_MS,
 } from "./gateway-load.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -548,7 +549,6 @@ async function main() {
         await new Promise((r) => setTimeout(r, 3_000));
         records = await readTopic(kafkaBrokers, usageTopic, 120_000);
       }
-      const distinct = new Set(records.map((r) => r.id)).size;
       // Requests, not ids, are what must each have one event: a request id missing from the topic is
       // a lost event whatever the ids say, and an id carried by two request ids is a collision.
       const requests = new Set(records.map((r) => r.requestId)).size;
@@ -558,6 +558,7 @@ async function main() {
         if (!firstRequestOf.has(r.id)) firstRequestOf.set(r.id, r.requestId);
         else if (firstRequestOf.get(r.id) !== r.requestId) idCollisions++;
       }
+      const distinct = firstRequestOf.size;
       f.usage_requests_on_topic = requests;
       f.usage_event_id_collisions = idCollisions;
       f.usage_events_missing = sentOk - distinct;
@@ -584,7 +585,7 @@ async function main() {
         cpus: cpus().length,
         upstream:
           "bench/gateway-upstream.ts: minimal v2 HTTP server in its own process (fixed JSON answer; `slow*` models held 20 ms)",
-        load_generator: `bench/gateway-load.ts --worker, its own process; fixed rates paced every ${process.env.BENCH_TICK_MS ?? 1} ms`,
+        load_generator: `bench/gateway-load.ts --worker, its own process; fixed rates paced every ${TICK_MS} ms`,
         gateway_form:
           gatewayMain === ""
             ? "source: functions/gateway/src/main.ts through tsx"
